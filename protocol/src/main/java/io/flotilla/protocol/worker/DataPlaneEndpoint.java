@@ -1,0 +1,31 @@
+package io.flotilla.protocol.worker;
+
+import io.flotilla.protocol.ControlMessage;
+import java.util.Objects;
+
+/**
+ * Where a worker receives tensors on the data plane (Aeron).
+ *
+ * @param host address peers send to, e.g. {@code 127.0.0.1}
+ * @param port UDP port of the worker's subscription
+ * @param mtuBytes the MTU the worker's publications use
+ */
+public record DataPlaneEndpoint(String host, int port, int mtuBytes) implements ControlMessage {
+  public DataPlaneEndpoint {
+    Objects.requireNonNull(host, "host");
+    if (host.isBlank()) {
+      throw new IllegalArgumentException("host must not be blank");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be in 0..65535, was " + port);
+    }
+    if (mtuBytes < 0) {
+      throw new IllegalArgumentException("mtuBytes must be >= 0, was " + mtuBytes);
+    }
+  }
+
+  /** The Aeron UDP channel that publishes to this endpoint. */
+  public String aeronChannel() {
+    return "aeron:udp?endpoint=" + host + ":" + port + (mtuBytes > 0 ? "|mtu=" + mtuBytes : "");
+  }
+}
