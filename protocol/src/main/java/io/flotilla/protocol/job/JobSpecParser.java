@@ -64,6 +64,21 @@ public final class JobSpecParser {
     return spec;
   }
 
+  /**
+   * Checks a spec that did not come through {@link #parse(String)} (for example one received as a
+   * control message) against the same rules, through its canonical form.
+   *
+   * @return every error, empty when the spec is valid
+   */
+  public static List<SpecError> validate(JobSpec spec) {
+    try {
+      parse(JobSpecWriter.toYaml(spec));
+      return List.of();
+    } catch (InvalidJobSpecException e) {
+      return e.errors();
+    }
+  }
+
   /** One parse: fields are read, then cross-field rules checked. */
   private static final class Run {
     private final SpecReader r;

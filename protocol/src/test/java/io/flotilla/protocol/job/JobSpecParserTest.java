@@ -378,4 +378,27 @@ class JobSpecParserTest {
         .contains("parallelism:\n  pipeline_stages: 2\n  replicas: 2\n  schedule: \"1f1b\"\n");
     assertThat(json).startsWith("{\n  \"name\": \"tiny\",\n");
   }
+
+  @Test
+  void specsBuiltInCodeAreValidatedByTheSameRules() {
+    JobSpec valid = JobSpecParser.parse(VALID);
+    assertThat(JobSpecParser.validate(valid)).isEmpty();
+    JobSpec hostile =
+        new JobSpec(
+            "tiny",
+            "",
+            new GptModelSpec(4, 64, 3, 32, 0, 0.0, ""),
+            valid.dataset(),
+            valid.training(),
+            valid.parallelism(),
+            valid.verification(),
+            valid.payment(),
+            new CheckpointSpec(-5, 3));
+    assertThat(JobSpecParser.validate(hostile))
+        .extracting(e -> e.path() + ": " + e.message())
+        .containsExactly(
+            "model.heads: must divide model.width (64) so each head gets width/heads dimensions;"
+                + " got 3",
+            "checkpoint.interval_steps: must be an integer in 1..100000000; got -5");
+  }
 }
