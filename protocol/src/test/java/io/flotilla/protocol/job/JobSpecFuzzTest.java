@@ -16,7 +16,7 @@ class JobSpecFuzzTest {
     SplittableRandom random = new SplittableRandom(20261122);
     int accepted = 0;
     int rejected = 0;
-    for (int round = 0; round < 3000; round++) {
+    for (int round = 0; round < 1000; round++) {
       StringBuilder text = new StringBuilder(JobSpecParserTest.VALID);
       int edits = 1 + random.nextInt(4);
       for (int e = 0; e < edits; e++) {
