@@ -1,6 +1,23 @@
 package io.flotilla.protocol.serialization;
 
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.job.CheckpointSpec;
+import io.flotilla.protocol.job.DatasetSpec;
+import io.flotilla.protocol.job.DatasetType;
+import io.flotilla.protocol.job.DilocoSpec;
+import io.flotilla.protocol.job.GptModelSpec;
+import io.flotilla.protocol.job.GradientSync;
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.job.LrScheduleSpec;
+import io.flotilla.protocol.job.MlpModelSpec;
+import io.flotilla.protocol.job.OptimizerSpec;
+import io.flotilla.protocol.job.ParallelismSpec;
+import io.flotilla.protocol.job.PaymentSpec;
+import io.flotilla.protocol.job.PipelineSchedule;
+import io.flotilla.protocol.job.PricingUnit;
+import io.flotilla.protocol.job.RedundancyMode;
+import io.flotilla.protocol.job.TrainingSpec;
+import io.flotilla.protocol.job.VerificationSpec;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.protocol.worker.GpuInfo;
 import io.flotilla.protocol.worker.WorkerCapabilities;
@@ -24,6 +41,29 @@ public final class ProtocolKryoRegistrar implements KryoRegistrar {
     r.add(101, DataPlaneEndpoint.class);
     r.add(102, WorkerCapabilities.class);
     r.add(103, NodeRole.class);
+    registerJobSpec(r);
+  }
+
+  /** Job spec records and enums: ids 200-399. */
+  private static void registerJobSpec(KryoRegistrations r) {
+    r.add(200, JobSpec.class);
+    r.add(201, GptModelSpec.class);
+    r.add(202, MlpModelSpec.class);
+    r.add(203, DatasetSpec.class);
+    r.add(204, DatasetType.class);
+    r.add(205, TrainingSpec.class);
+    r.add(206, OptimizerSpec.class);
+    r.add(207, LrScheduleSpec.class);
+    r.add(208, ParallelismSpec.class);
+    r.add(209, PipelineSchedule.class);
+    r.add(210, GradientSync.class);
+    r.add(211, DilocoSpec.class);
+    r.add(212, VerificationSpec.class);
+    r.add(213, RedundancyMode.class);
+    r.add(214, PaymentSpec.class);
+    r.add(215, PricingUnit.class);
+    r.add(216, CheckpointSpec.class);
+    r.add(217, java.math.BigDecimal.class);
   }
 
   private static void registerJdkTypes(KryoRegistrations r) {
