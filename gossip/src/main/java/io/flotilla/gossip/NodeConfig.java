@@ -72,33 +72,28 @@ public final class NodeConfig {
   }
 
   /**
-   * The overrides over {@code base}, resolved. {@code base} must be unresolved (e.g. from {@link
-   * ConfigFactory#parseResources}) or a loaded config; the Pekko keys derived from {@code
-   * flotilla.gossip} are set explicitly so they follow the overrides either way.
+   * The overrides over {@code application} (an unresolved application-level config: the
+   * application.conf with its environment overrides, or a test's config), over Flotilla's Pekko
+   * defaults ({@code pekko-defaults.conf}), over the libraries' reference configs; resolved.
    */
-  public Config over(Config base) {
-    Config withOverrides = ConfigFactory.parseMap(overrides).withFallback(base);
-    Config resolved = withOverrides.resolve();
+  public Config over(Config application) {
+    Config layered =
+        ConfigFactory.parseMap(overrides)
+            .withFallback(application)
+            .withFallback(ConfigFactory.parseResources(NodeConfig.class, "pekko-defaults.conf"))
+            .withFallback(ConfigFactory.defaultReference());
+    Config resolved = layered.resolve();
     Map<String, Object> derived = new HashMap<>();
-    derived.put(
-        "pekko.remote.artery.canonical.hostname", resolved.getString("flotilla.gossip.host"));
-    derived.put("pekko.remote.artery.canonical.port", resolved.getInt("flotilla.gossip.port"));
-    String httpHost = resolved.getString("flotilla.gossip.http.host");
-    int httpPort = resolved.getInt("flotilla.gossip.http.port");
-    derived.put("pekko.management.http.hostname", httpHost);
-    derived.put("pekko.management.http.port", httpPort);
-    derived.put("pekko.management.http.bind-hostname", httpHost);
-    derived.put("pekko.management.http.bind-port", httpPort);
     derived.put(
         "pekko.cluster.roles",
         ConfigValueFactory.fromIterable(
             GossipSettings.parseRoles(resolved.getString("flotilla.gossip.roles")).stream()
                 .map(NodeRole::roleName)
                 .toList()));
-    return ConfigFactory.parseMap(derived).withFallback(resolved).resolve();
+    return ConfigFactory.parseMap(derived).withFallback(layered).resolve();
   }
 
-  /** The overrides over the reference and application config on the class path. */
+  /** The overrides over the application config on the class path (application.conf, -D). */
   public Config overDefaults() {
     return over(
         ConfigFactory.defaultOverrides()

@@ -20,6 +20,7 @@ class GossipSerializationTest {
       ActorTestKit.create(
           com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local")
               .withFallback(GossipTesting.base())
+              .withFallback(com.typesafe.config.ConfigFactory.defaultReference())
               .resolve());
 
   @AfterAll

@@ -13,10 +13,9 @@ public final class GossipTesting {
 
   private GossipTesting() {}
 
-  /** The test config (application-test.conf) over the reference config, unresolved. */
+  /** The test config (application-test.conf), unresolved; {@link NodeConfig} adds the rest. */
   public static Config base() {
-    return ConfigFactory.parseResources("application-test.conf")
-        .withFallback(ConfigFactory.defaultReference());
+    return ConfigFactory.parseResources("application-test.conf");
   }
 
   /** Config of a seed node on a free port. */
