@@ -43,8 +43,10 @@ public final class LocalCluster implements AutoCloseable {
    *
    * @param workerCount how many workers
    * @param crashableWorkers whether workers terminate without leaving (for crash measurements)
+   * @param withScheduler whether to start a scheduler node
    */
-  public static LocalCluster start(Config base, int workerCount, boolean crashableWorkers) {
+  public static LocalCluster start(
+      Config base, int workerCount, boolean crashableWorkers, boolean withScheduler) {
     FlotillaNode seed =
         FlotillaNode.start(
             NodeConfig.overrides().roles(Set.of(NodeRole.SEED)).httpEnabled(true).over(base));
@@ -52,9 +54,11 @@ public final class LocalCluster implements AutoCloseable {
     SchedulerNode scheduler = null;
     List<WorkerNode> workers = new ArrayList<>();
     try {
-      scheduler =
-          SchedulerNode.start(
-              NodeConfig.overrides().roles(Set.of(NodeRole.SCHEDULER)).seeds(seeds).over(base));
+      if (withScheduler) {
+        scheduler =
+            SchedulerNode.start(
+                NodeConfig.overrides().roles(Set.of(NodeRole.SCHEDULER)).seeds(seeds).over(base));
+      }
       for (int i = 1; i <= workerCount; i++) {
         workers.add(
             WorkerNode.start(
@@ -129,7 +133,7 @@ public final class LocalCluster implements AutoCloseable {
     return seed;
   }
 
-  /** The scheduler node. */
+  /** The scheduler node, or null when started without one. */
   public SchedulerNode scheduler() {
     return scheduler;
   }

@@ -34,7 +34,7 @@ public final class BenchCommand implements Callable<Integer> {
       name = "cluster",
       mixinStandardHelpOptions = true,
       description = {
-        "Start 1 seed + 1 scheduler + N workers in this process (local-demo timing), measure the",
+        "Start 1 seed + N workers (+ a scheduler) in this process (local-demo timing), measure the",
         "time until all are Up and registered, crash one worker (terminate without leaving) and",
         "measure the time until it left the seed's registry. Repeats and prints the medians."
       })
@@ -45,6 +45,9 @@ public final class BenchCommand implements Callable<Integer> {
         defaultValue = "3",
         description = "Workers (default ${DEFAULT-VALUE}).")
     int workers;
+
+    @Option(names = "--with-scheduler", description = "Also start a scheduler node.")
+    boolean withScheduler;
 
     @Option(names = "--runs", defaultValue = "3", description = "Runs (default ${DEFAULT-VALUE}).")
     int runs;
@@ -61,7 +64,8 @@ public final class BenchCommand implements Callable<Integer> {
       List<Long> goneMs = new ArrayList<>();
       for (int run = 1; run <= runs; run++) {
         long t0 = System.nanoTime();
-        try (LocalCluster cluster = LocalCluster.start(LocalCluster.demoConfig(), workers, true)) {
+        try (LocalCluster cluster =
+            LocalCluster.start(LocalCluster.demoConfig(), workers, true, withScheduler)) {
           if (!cluster.awaitReady(Duration.ofSeconds(60))) {
             System.err.println("error: cluster not ready within 60 s");
             return 1;
@@ -91,9 +95,10 @@ public final class BenchCommand implements Callable<Integer> {
       }
       System.out.printf(
           Locale.ROOT,
-          "median over %d runs (1 seed + 1 scheduler + %d workers, one JVM): Up+registered %d ms,"
+          "median over %d runs (1 seed + %s%d workers, one JVM): Up+registered %d ms,"
               + " crash to removal %d ms%n",
           runs,
+          withScheduler ? "1 scheduler + " : "",
           workers,
           median(upMs),
           median(goneMs));

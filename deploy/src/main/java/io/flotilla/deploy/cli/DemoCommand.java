@@ -87,7 +87,8 @@ public final class DemoCommand implements Callable<Integer> {
     PrintStream out = System.out;
     out.printf("Starting a local cluster: 1 seed, 1 scheduler, %d workers ...%n", workers);
     long t0 = System.nanoTime();
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.demoConfig(), workers, false)) {
+    try (LocalCluster cluster =
+        LocalCluster.start(LocalCluster.demoConfig(), workers, false, true)) {
       if (!cluster.awaitReady(Duration.ofSeconds(timeoutSeconds))) {
         System.err.printf(
             "error: the local cluster was not ready within %d s (registered: %s)%n",
