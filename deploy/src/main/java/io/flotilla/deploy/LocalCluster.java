@@ -1,0 +1,167 @@
+package io.flotilla.deploy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.flotilla.gossip.FlotillaNode;
+import io.flotilla.gossip.NodeConfig;
+import io.flotilla.gossip.SeedAddress;
+import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.scheduler.SchedulerNode;
+import io.flotilla.worker.WorkerNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * A seed, a scheduler and N workers in this process, on loopback with shortened intervals ({@code
+ * flotilla/local-demo.conf}). Used by {@code flotilla demo} and {@code flotilla bench cluster}.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+  private final FlotillaNode seed;
+  private final SchedulerNode scheduler;
+  private final List<WorkerNode> workers;
+
+  private LocalCluster(FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers) {
+    this.seed = seed;
+    this.scheduler = scheduler;
+    this.workers = workers;
+  }
+
+  /** The in-process demo configuration, unresolved. */
+  public static Config demoConfig() {
+    return ConfigFactory.parseResources("flotilla/local-demo.conf");
+  }
+
+  /**
+   * Starts the nodes; returns once they listen (see {@link #awaitReady}).
+   *
+   * @param workerCount how many workers
+   * @param crashableWorkers whether workers terminate without leaving (for crash measurements)
+   * @param withScheduler whether to start a scheduler node
+   */
+  public static LocalCluster start(
+      Config base, int workerCount, boolean crashableWorkers, boolean withScheduler) {
+    FlotillaNode seed =
+        FlotillaNode.start(
+            NodeConfig.overrides().roles(Set.of(NodeRole.SEED)).httpEnabled(true).over(base));
+    List<SeedAddress> seeds = List.of(new SeedAddress("127.0.0.1", seed.port()));
+    SchedulerNode scheduler = null;
+    List<WorkerNode> workers = new ArrayList<>();
+    try {
+      if (withScheduler) {
+        scheduler =
+            SchedulerNode.start(
+                NodeConfig.overrides().roles(Set.of(NodeRole.SCHEDULER)).seeds(seeds).over(base));
+      }
+      for (int i = 1; i <= workerCount; i++) {
+        workers.add(
+            WorkerNode.start(
+                NodeConfig.overrides()
+                    .roles(Set.of(NodeRole.WORKER))
+                    .seeds(seeds)
+                    .set("flotilla.worker.agent.id", "worker-" + i)
+                    .set(
+                        "pekko.coordinated-shutdown.run-by-actor-system-terminate",
+                        !crashableWorkers)
+                    .over(base)));
+      }
+      return new LocalCluster(seed, scheduler, workers);
+    } catch (RuntimeException e) {
+      new LocalCluster(seed, scheduler, workers).close();
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until every node is Up and the seed's registry lists every worker.
+   *
+   * @return whether that happened within {@code timeout}
+   */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (FlotillaNode node : nodes()) {
+      if (!node.awaitUp(remaining(deadline))) {
+        return false;
+      }
+    }
+    Set<String> expected = new java.util.TreeSet<>();
+    workers.forEach(w -> expected.add(w.workerId()));
+    return awaitRegistry(expected, deadline);
+  }
+
+  /** Waits until the seed's registry holds exactly {@code ids}. */
+  public boolean awaitRegistry(Set<String> ids, long deadlineNanos) throws InterruptedException {
+    while (System.nanoTime() < deadlineNanos) {
+      if (registryIds().equals(ids)) {
+        return true;
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    return false;
+  }
+
+  /** Worker ids in the seed's registry replica. */
+  public Set<String> registryIds() {
+    try {
+      return new java.util.TreeSet<>(
+          AskPattern.ask(
+                  seed.registry(),
+                  WorkerRegistry.GetWorkers::new,
+                  Duration.ofSeconds(3),
+                  seed.system().scheduler())
+              .toCompletableFuture()
+              .get(5, TimeUnit.SECONDS)
+              .byId()
+              .keySet());
+    } catch (Exception e) {
+      return Set.of();
+    }
+  }
+
+  private static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+  }
+
+  /** The seed node (it serves HTTP). */
+  public FlotillaNode seed() {
+    return seed;
+  }
+
+  /** The scheduler node, or null when started without one. */
+  public SchedulerNode scheduler() {
+    return scheduler;
+  }
+
+  /** The worker nodes. */
+  public List<WorkerNode> workers() {
+    return workers;
+  }
+
+  private List<FlotillaNode> nodes() {
+    List<FlotillaNode> nodes = new ArrayList<>();
+    nodes.add(seed);
+    if (scheduler != null) {
+      nodes.add(scheduler.node());
+    }
+    workers.forEach(w -> nodes.add(w.node()));
+    return nodes;
+  }
+
+  /** Stops the nodes one after another, workers first, the seed last. */
+  @Override
+  public void close() {
+    List<FlotillaNode> nodes = nodes();
+    Collections.reverse(nodes);
+    for (FlotillaNode node : nodes) {
+      if (!node.system().whenTerminated().isCompleted()) {
+        node.close();
+      }
+    }
+  }
+}

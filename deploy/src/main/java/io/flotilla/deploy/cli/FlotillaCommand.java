@@ -1,0 +1,38 @@
+package io.flotilla.deploy.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code flotilla} command. */
+@Command(
+    name = "flotilla",
+    mixinStandardHelpOptions = true,
+    version = "Flotilla 0.1.0-SNAPSHOT",
+    description = "Train neural networks on machines that volunteers lend.",
+    subcommands = {
+      DemoCommand.class,
+      SeedCommand.class,
+      WorkerCommand.class,
+      SchedulerCommand.class,
+      ClusterCommand.class,
+      BenchCommand.class
+    })
+public final class FlotillaCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.err);
+    return 2;
+  }
+
+  /** Entry point of the launcher. */
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit code (0 ok, 1 failure, 2 bad usage). */
+  public static int execute(String... args) {
+    return new CommandLine(new FlotillaCommand()).execute(args);
+  }
+}

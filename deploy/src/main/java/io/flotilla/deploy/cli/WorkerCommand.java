@@ -1,0 +1,61 @@
+package io.flotilla.deploy.cli;
+
+import com.typesafe.config.Config;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.worker.WorkerNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code flotilla worker}: lend this machine to the cluster. */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a worker node: joins through the seeds, measures this machine (about 1 s of sgemm)",
+      "and advertises its cores, memory and speed in the worker registry."
+    })
+public final class WorkerCommand implements Callable<Integer> {
+
+  @Mixin NodeOptions options;
+
+  @Option(
+      names = "--id",
+      description = "Worker id in the registry (default: FLOTILLA_WORKER_ID or worker-HOST-PORT).")
+  String id;
+
+  @Option(
+      names = "--label",
+      paramLabel = "KEY=VALUE",
+      description = "Label published with the capabilities, e.g. region=eu-west; repeatable.")
+  Map<String, String> labels = new LinkedHashMap<>();
+
+  @Override
+  public Integer call() {
+    return NodeRunner.run(
+        "Worker",
+        () -> {
+          Config config = options.toConfig(NodeRole.WORKER);
+          Map<String, Object> extra = new LinkedHashMap<>();
+          if (id != null) {
+            extra.put("flotilla.worker.agent.id", id);
+          }
+          labels.forEach((k, v) -> extra.put("flotilla.worker.agent.labels." + quote(k), v));
+          Config withExtra = com.typesafe.config.ConfigFactory.parseMap(extra).withFallback(config);
+          return WorkerNode.start(withExtra).node();
+        },
+        System.out,
+        System.err);
+  }
+
+  private static String quote(String key) {
+    if (!key.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "--label key '" + key + "' must be 1..64 letters, digits, '_' or '-'");
+    }
+    return key;
+  }
+}

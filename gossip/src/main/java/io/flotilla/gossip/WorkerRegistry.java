@@ -1,0 +1,306 @@
+package io.flotilla.gossip;
+
+import io.flotilla.protocol.ControlMessage;
+import io.flotilla.protocol.worker.WorkerCapabilities;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * This node's view of the worker registry: worker id -&gt; {@link WorkerCapabilities}, held as a
+ * Distributed Data {@link LWWMap} that every node replicates.
+ *
+ * <p>Workers {@link Register} themselves once they are Up and {@link Unregister} when they leave.
+ * Entries of a node that crashes cannot be removed by that node, so every node removes the entries
+ * whose {@code nodeAddress} is no longer a cluster member: at once when it sees {@code
+ * MemberRemoved}, and in a periodic sweep for entries that arrive by gossip later. Removal is
+ * idempotent in the CRDT, so several nodes doing it concurrently is harmless; no node is special,
+ * so the crash of any one (the leader included) cannot leave stale entries behind.
+ *
+ * <p>Readers use {@link GetWorkers} for a snapshot of the local replica or {@link Subscribe} to get
+ * every change.
+ */
+public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Command> {
+
+  /** The replicated map's key; part of the cluster's shared state. */
+  public static final Key<LWWMap<String, WorkerCapabilities>> KEY =
+      LWWMapKey.create("flotilla-workers");
+
+  /** Messages the registry understands. */
+  public sealed interface Command extends ControlMessage {}
+
+  /**
+   * Adds or replaces this node's worker entry. Replies {@code Done} once a majority holds it, or an
+   * error when the write timed out (the entry then still spreads by gossip).
+   */
+  public record Register(WorkerCapabilities capabilities, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public Register {
+      Objects.requireNonNull(capabilities, "capabilities");
+    }
+  }
+
+  /** Removes a worker entry, e.g. when the worker leaves the cluster gracefully. */
+  public record Unregister(String workerId, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Asks for the current content of the local replica. */
+  public record GetWorkers(ActorRef<Workers> replyTo) implements Command {}
+
+  /** Sends {@link Workers} to {@code subscriber} now and after every change. */
+  public record SubscribeWorkers(ActorRef<Workers> subscriber) implements Command {}
+
+  /** Stops sending changes to {@code subscriber}. */
+  public record UnsubscribeWorkers(ActorRef<Workers> subscriber) implements Command {}
+
+  /** A snapshot of the registry: worker id -&gt; capabilities, sorted by id. */
+  public record Workers(Map<String, WorkerCapabilities> byId) implements ControlMessage {
+    public Workers {
+      byId = byId == null ? Map.of() : Map.copyOf(byId);
+    }
+
+    /** The entries sorted by worker id. */
+    public List<WorkerCapabilities> sorted() {
+      return new ArrayList<>(new TreeMap<>(byId).values());
+    }
+  }
+
+  private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
+
+  private record InternalChanged(Replicator.SubscribeResponse<LWWMap<String, WorkerCapabilities>> r)
+      implements Internal {}
+
+  private record InternalUpdated(
+      Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>> r,
+      ActorRef<StatusReply<Done>> replyTo,
+      String description)
+      implements Internal {}
+
+  private record MemberRemovedEvent(ClusterEvent.MemberRemoved event) implements Internal {}
+
+  private enum Prune implements Internal {
+    INSTANCE
+  }
+
+  /** Creates the registry for one node. */
+  public static Behavior<Command> create(GossipSettings settings) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    DistributedData.withReplicatorMessageAdapter(
+                        (ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>>
+                                adapter) -> new WorkerRegistry(ctx, adapter, timers, settings))));
+  }
+
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>> replicator;
+  private final SelfUniqueAddress self;
+  private final Cluster cluster;
+  private final Duration writeTimeout;
+  private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
+  private Map<String, WorkerCapabilities> current = Map.of();
+
+  private WorkerRegistry(
+      ActorContext<Command> context,
+      ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>> replicator,
+      TimerScheduler<Command> timers,
+      GossipSettings settings) {
+    super(context);
+    this.replicator = replicator;
+    this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.cluster = Cluster.get(context.getSystem());
+    this.writeTimeout = settings.registryWriteTimeout();
+    replicator.subscribe(KEY, InternalChanged::new);
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.MemberRemoved.class, MemberRemovedEvent::new),
+                ClusterEvent.MemberRemoved.class));
+    timers.startTimerWithFixedDelay(Prune.INSTANCE, settings.registryPruneInterval());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(Unregister.class, this::onUnregister)
+        .onMessage(GetWorkers.class, this::onGetWorkers)
+        .onMessage(SubscribeWorkers.class, this::onSubscribe)
+        .onMessage(UnsubscribeWorkers.class, this::onUnsubscribe)
+        .onMessage(InternalChanged.class, this::onChanged)
+        .onMessage(InternalUpdated.class, this::onUpdated)
+        .onMessage(MemberRemovedEvent.class, this::onMemberRemoved)
+        .onMessageEquals(Prune.INSTANCE, this::onPrune)
+        .build();
+  }
+
+  private Behavior<Command> onRegister(Register cmd) {
+    WorkerCapabilities caps = cmd.capabilities();
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                KEY,
+                LWWMap.empty(),
+                new Replicator.WriteMajority(writeTimeout),
+                replyTo,
+                map -> map.put(self, caps.workerId(), caps)),
+        r -> new InternalUpdated(r, cmd.replyTo(), "register " + caps.workerId()));
+    return this;
+  }
+
+  private Behavior<Command> onUnregister(Unregister cmd) {
+    removeEntries(Set.of(cmd.workerId()), cmd.replyTo(), "unregister " + cmd.workerId());
+    return this;
+  }
+
+  private void removeEntries(
+      Set<String> workerIds, ActorRef<StatusReply<Done>> replyTo, String description) {
+    replicator.askUpdate(
+        r ->
+            new Replicator.Update<>(
+                KEY,
+                LWWMap.empty(),
+                new Replicator.WriteMajority(writeTimeout),
+                r,
+                map -> {
+                  LWWMap<String, WorkerCapabilities> result = map;
+                  for (String id : workerIds) {
+                    if (result.contains(id)) {
+                      result = result.remove(self, id);
+                    }
+                  }
+                  return result;
+                }),
+        r -> new InternalUpdated(r, replyTo, description));
+  }
+
+  private Behavior<Command> onGetWorkers(GetWorkers cmd) {
+    cmd.replyTo().tell(new Workers(current));
+    return this;
+  }
+
+  private Behavior<Command> onSubscribe(SubscribeWorkers cmd) {
+    subscribers.add(cmd.subscriber());
+    getContext().watchWith(cmd.subscriber(), new UnsubscribeWorkers(cmd.subscriber()));
+    cmd.subscriber().tell(new Workers(current));
+    return this;
+  }
+
+  private Behavior<Command> onUnsubscribe(UnsubscribeWorkers cmd) {
+    subscribers.remove(cmd.subscriber());
+    return this;
+  }
+
+  private Behavior<Command> onChanged(InternalChanged msg) {
+    if (msg.r() instanceof Replicator.Changed<LWWMap<String, WorkerCapabilities>> changed) {
+      current = Map.copyOf(changed.get(KEY).getEntries());
+      Workers snapshot = new Workers(current);
+      subscribers.forEach(s -> s.tell(snapshot));
+      pruneDeparted();
+    } else if (msg.r() instanceof Replicator.Deleted<?>) {
+      current = Map.of();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onUpdated(InternalUpdated msg) {
+    boolean ok = msg.r() instanceof Replicator.UpdateSuccess<?>;
+    if (!ok) {
+      getContext()
+          .getLog()
+          .warn(
+              "Worker registry: {} was applied locally but not confirmed by a majority within {}"
+                  + " ({}); it spreads by gossip",
+              msg.description(),
+              writeTimeout,
+              msg.r().getClass().getSimpleName());
+    }
+    if (msg.replyTo() != null) {
+      msg.replyTo()
+          .tell(
+              ok
+                  ? StatusReply.ack()
+                  : StatusReply.error(
+                      msg.description() + " not confirmed by a majority within " + writeTimeout));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onMemberRemoved(MemberRemovedEvent msg) {
+    String address = msg.event().member().address().toString();
+    Set<String> stale = new HashSet<>();
+    for (WorkerCapabilities caps : current.values()) {
+      if (caps.nodeAddress().equals(address) && !isMember(address)) {
+        stale.add(caps.workerId());
+      }
+    }
+    if (!stale.isEmpty()) {
+      getContext()
+          .getLog()
+          .info("Worker registry: removing {} of removed member {}", stale, address);
+      removeEntries(stale, null, "remove entries of " + address);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPrune() {
+    pruneDeparted();
+    return this;
+  }
+
+  /** Removes entries whose node is not a member; only once this node itself is a member. */
+  private void pruneDeparted() {
+    if (cluster.selfMember().status() != MemberStatus.up()) {
+      return;
+    }
+    Set<String> stale = new HashSet<>();
+    for (WorkerCapabilities caps : current.values()) {
+      if (!isMember(caps.nodeAddress())) {
+        stale.add(caps.workerId());
+      }
+    }
+    if (!stale.isEmpty()) {
+      getContext().getLog().info("Worker registry: removing {} of departed members", stale);
+      removeEntries(stale, null, "prune " + stale);
+    }
+  }
+
+  private boolean isMember(String address) {
+    for (Member m : cluster.state().getMembers()) {
+      if (m.address().toString().equals(address)
+          && m.status() != MemberStatus.down()
+          && m.status() != MemberStatus.removed()) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+package io.flotilla.gossip;
+
+import io.flotilla.protocol.testing.SerializationAssertions;
+import io.flotilla.protocol.worker.WorkerCapabilities;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Every gossip control message survives the wire. */
+@ExtendWith(LogCapturingExtension.class)
+class GossipSerializationTest {
+
+  private static final ActorTestKit kit =
+      ActorTestKit.create(
+          com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local")
+              .withFallback(GossipTesting.base())
+              .withFallback(com.typesafe.config.ConfigFactory.defaultReference())
+              .resolve());
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void everyGossipMessageRoundTrips() {
+    TestProbe<StatusReply<org.apache.pekko.Done>> acks = kit.createTestProbe();
+    TestProbe<WorkerRegistry.Workers> workers = kit.createTestProbe();
+    WorkerCapabilities caps =
+        new WorkerCapabilities(
+            "w1",
+            "pekko://flotilla@127.0.0.1:2553",
+            8,
+            1L << 33,
+            null,
+            42.0,
+            "cpu",
+            null,
+            null,
+            Map.of("region", "eu"),
+            1_700_000_000_000L);
+    List<Object> samples =
+        List.of(
+            new WorkerRegistry.Register(caps, acks.ref()),
+            new WorkerRegistry.Unregister("w1", acks.ref()),
+            new WorkerRegistry.GetWorkers(workers.ref()),
+            new WorkerRegistry.SubscribeWorkers(workers.ref()),
+            new WorkerRegistry.UnsubscribeWorkers(workers.ref()),
+            new WorkerRegistry.Workers(Map.of("w1", caps)));
+    samples.forEach(s -> SerializationAssertions.assertRoundTrips(kit.system(), s));
+    SerializationAssertions.assertEveryMessageHasSample(
+        kit.system(), samples, c -> c.getPackageName().startsWith("io.flotilla.gossip"));
+  }
+}

@@ -1,0 +1,60 @@
+package io.flotilla.gossip;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.worker.WorkerCapabilities;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Helpers for tests that start real nodes on loopback with shortened cluster intervals. */
+public final class GossipTesting {
+
+  private GossipTesting() {}
+
+  /** The test config (application-test.conf), unresolved; {@link NodeConfig} adds the rest. */
+  public static Config base() {
+    return ConfigFactory.parseResources("application-test.conf");
+  }
+
+  /** Config of a seed node on a free port. */
+  public static Config seed() {
+    return NodeConfig.overrides().roles(Set.of(NodeRole.SEED)).over(base());
+  }
+
+  /** Config of a node with {@code role} joining through {@code seedPort}, on {@code port}. */
+  public static Config joining(NodeRole role, int seedPort, int port) {
+    return NodeConfig.overrides()
+        .roles(Set.of(role))
+        .port(port)
+        .seeds(List.of(new SeedAddress("127.0.0.1", seedPort)))
+        .over(base());
+  }
+
+  /** Like {@link #joining} but terminating without leaving, so {@link FlotillaNode#crash} works. */
+  public static Config crashable(NodeRole role, int seedPort, int port) {
+    return NodeConfig.overrides()
+        .roles(Set.of(role))
+        .port(port)
+        .seeds(List.of(new SeedAddress("127.0.0.1", seedPort)))
+        .set("pekko.coordinated-shutdown.run-by-actor-system-terminate", false)
+        .over(base());
+  }
+
+  /** Plausible capabilities of a CPU worker on {@code node}. */
+  public static WorkerCapabilities capabilities(String workerId, FlotillaNode node) {
+    return new WorkerCapabilities(
+        workerId,
+        node.address().toString(),
+        2,
+        1L << 30,
+        null,
+        25.0,
+        "cpu",
+        null,
+        null,
+        Map.of("region", "test"),
+        System.currentTimeMillis());
+  }
+}

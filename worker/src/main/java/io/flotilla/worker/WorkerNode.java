@@ -1,0 +1,109 @@
+package io.flotilla.worker;
+
+import com.typesafe.config.Config;
+import io.flotilla.gossip.FlotillaNode;
+import io.flotilla.gossip.NodeStartException;
+import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * A running worker node: a {@link FlotillaNode} with the worker role plus its {@link WorkerAgent}.
+ * On a graceful stop the worker removes its own registry entry before leaving; after a crash the
+ * surviving nodes remove it.
+ */
+public final class WorkerNode implements AutoCloseable {
+
+  private static final Duration UNREGISTER_TIMEOUT = Duration.ofSeconds(3);
+
+  private final FlotillaNode node;
+  private final String workerId;
+  private final ActorRef<WorkerAgent.Command> agent;
+
+  private WorkerNode(FlotillaNode node, String workerId, ActorRef<WorkerAgent.Command> agent) {
+    this.node = node;
+    this.workerId = workerId;
+    this.agent = agent;
+  }
+
+  /**
+   * Starts a worker node from a resolved config whose roles include {@code worker}.
+   *
+   * @throws NodeStartException when the node cannot start, saying why
+   */
+  public static WorkerNode start(Config config) {
+    WorkerAgentSettings settings;
+    try {
+      settings = WorkerAgentSettings.create(config);
+    } catch (IllegalArgumentException e) {
+      throw new NodeStartException("invalid worker configuration: " + e.getMessage(), e);
+    }
+    FlotillaNode node = FlotillaNode.start(config);
+    if (!node.settings().roles().contains(NodeRole.WORKER)) {
+      node.close();
+      throw new NodeStartException("a worker node needs the worker role in flotilla.gossip.roles");
+    }
+    String workerId =
+        settings.id().isBlank()
+            ? "worker-" + node.address().getHost().get() + "-" + node.port()
+            : settings.id();
+    ActorRef<WorkerRegistry.Command> registry = node.registry();
+    ActorRef<WorkerAgent.Command> agent =
+        node.system()
+            .systemActorOf(
+                WorkerAgent.create(workerId, settings, registry, Clock.systemUTC()),
+                "flotillaWorkerAgent",
+                Props.empty());
+    CoordinatedShutdown.get(Adapter.toClassic(node.system()))
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+            "flotilla-unregister-worker",
+            () ->
+                AskPattern.<WorkerRegistry.Command, org.apache.pekko.pattern.StatusReply<Done>>ask(
+                        registry,
+                        replyTo -> new WorkerRegistry.Unregister(workerId, replyTo),
+                        UNREGISTER_TIMEOUT,
+                        node.system().scheduler())
+                    .handle((reply, failure) -> Done.getInstance()));
+    return new WorkerNode(node, workerId, agent);
+  }
+
+  /** The underlying cluster node. */
+  public FlotillaNode node() {
+    return node;
+  }
+
+  /** The id under which this worker is registered. */
+  public String workerId() {
+    return workerId;
+  }
+
+  /** The worker's agent. */
+  public ActorRef<WorkerAgent.Command> agent() {
+    return agent;
+  }
+
+  /** Publishes the data-plane endpoint once the worker's Aeron subscription runs. */
+  public void setDataPlane(DataPlaneEndpoint endpoint) {
+    agent.tell(new WorkerAgent.SetDataPlane(endpoint));
+  }
+
+  /** Publishes the wallet address once the worker's signing key exists. */
+  public void setWalletAddress(String address) {
+    agent.tell(new WorkerAgent.SetWalletAddress(address));
+  }
+
+  /** Unregisters, leaves the cluster and stops. */
+  @Override
+  public void close() {
+    node.close();
+  }
+}
