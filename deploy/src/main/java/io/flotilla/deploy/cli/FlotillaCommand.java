@@ -1,5 +1,6 @@
 package io.flotilla.deploy.cli;
 
+import io.flotilla.scheduler.cli.PlanCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
       WorkerCommand.class,
       SchedulerCommand.class,
       ClusterCommand.class,
+      PlanCommand.class,
       BenchCommand.class
     })
 public final class FlotillaCommand implements Callable<Integer> {
