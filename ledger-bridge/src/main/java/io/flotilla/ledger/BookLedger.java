@@ -189,9 +189,10 @@ public abstract class BookLedger implements Ledger {
           }
           long budget;
           long committed;
+          boolean paused;
           try (PreparedStatement p =
               connection.prepareStatement(
-                  "SELECT budget, committed FROM jobs WHERE job_id = ? FOR UPDATE")) {
+                  "SELECT budget, committed, paused FROM jobs WHERE job_id = ? FOR UPDATE")) {
             p.setString(1, payment.jobId());
             try (ResultSet rs = p.executeQuery()) {
               if (!rs.next()) {
@@ -199,9 +200,10 @@ public abstract class BookLedger implements Ledger {
               }
               budget = rs.getLong(1);
               committed = rs.getLong(2);
+              paused = rs.getBoolean(3);
             }
           }
-          if (committed + payment.amount() > budget) {
+          if (paused || committed + payment.amount() > budget) {
             try (PreparedStatement p =
                 connection.prepareStatement("UPDATE jobs SET paused = TRUE WHERE job_id = ?")) {
               p.setString(1, payment.jobId());

@@ -111,6 +111,10 @@ public final class EthereumLedger extends BookLedger {
 
   @Override
   public void close() {
-    super.close();
+    try {
+      super.close();
+    } finally {
+      chain.close();
+    }
   }
 }
