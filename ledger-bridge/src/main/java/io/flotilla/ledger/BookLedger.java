@@ -40,7 +40,8 @@ public abstract class BookLedger implements Ledger {
     this.hook = hook;
     try {
       this.connection =
-          DriverManager.getConnection("jdbc:h2:file:" + databaseFile.toAbsolutePath(), "sa", "");
+          DriverManager.getConnection(
+              "jdbc:h2:file:" + databaseFile.toAbsolutePath() + ";AUTO_SERVER=TRUE", "sa", "");
       connection.setAutoCommit(false);
       createSchema();
     } catch (SQLException e) {
