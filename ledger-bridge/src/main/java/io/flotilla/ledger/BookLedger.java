@@ -286,7 +286,7 @@ public abstract class BookLedger implements Ledger {
   }
 
   @Override
-  public synchronized void settle(SettlementBatch batch) {
+  public synchronized boolean settle(SettlementBatch batch) {
     String state =
         batchState(batch.batchId())
             .orElseThrow(
@@ -294,7 +294,7 @@ public abstract class BookLedger implements Ledger {
                     new IllegalArgumentException(
                         "batch " + batch.batchId() + " was never prepared"));
     if (state.equals(SETTLED)) {
-      return;
+      return false;
     }
     hook.reached(CrashPoint.BEFORE_SEND, batch.batchId());
     String reference = send(batch);
@@ -302,12 +302,12 @@ public abstract class BookLedger implements Ledger {
     hook.reached(CrashPoint.AFTER_SEND_BEFORE_RECEIPT, batch.batchId());
     awaitConfirmation(batch, reference);
     hook.reached(CrashPoint.AFTER_RECEIPT_BEFORE_RECORDING, batch.batchId());
-    recordSettled(batch);
+    return recordSettled(batch);
   }
 
-  /** Posts the batch's journal entries and marks it settled, once. */
-  final void recordSettled(SettlementBatch batch) {
-    transaction(
+  /** Posts the batch's journal entries and marks it settled, once; true when this call did. */
+  final boolean recordSettled(SettlementBatch batch) {
+    return transaction(
         () -> {
           try (PreparedStatement p =
               connection.prepareStatement(
@@ -315,7 +315,7 @@ public abstract class BookLedger implements Ledger {
             p.setString(1, batch.batchId());
             try (ResultSet rs = p.executeQuery()) {
               if (!rs.next() || rs.getString(1).equals(SETTLED)) {
-                return null;
+                return false;
               }
             }
           }
@@ -337,7 +337,7 @@ public abstract class BookLedger implements Ledger {
             p.setString(2, batch.batchId());
             p.executeUpdate();
           }
-          return null;
+          return true;
         });
   }
 
@@ -362,12 +362,10 @@ public abstract class BookLedger implements Ledger {
             });
     for (String batchId : open) {
       SettlementBatch batch = new SettlementBatch(batchId, query(() -> paymentsOf(batchId)));
-      if (backendHasSettled(batchId)) {
-        recordSettled(batch);
-      } else {
-        settle(batch);
+      boolean settledNow = backendHasSettled(batchId) ? recordSettled(batch) : settle(batch);
+      if (settledNow) {
+        done.add(batch);
       }
-      done.add(batch);
     }
     List<String> orphans =
         query(
@@ -385,8 +383,7 @@ public abstract class BookLedger implements Ledger {
               return ids;
             });
     Optional<SettlementBatch> rest = prepareBatch(orphans);
-    if (rest.isPresent()) {
-      settle(rest.get());
+    if (rest.isPresent() && settle(rest.get())) {
       done.add(rest.get());
     }
     return done;

@@ -62,9 +62,10 @@ public interface Ledger extends AutoCloseable {
    * Sends a pending batch and records it as settled once the backend confirms it. Safe to call
    * again for the same batch: the backend accepts a batch id once.
    *
+   * @return true when this call settled the batch, false when it was settled already
    * @throws LedgerUnavailableException when the backend cannot be reached; the batch stays pending
    */
-  void settle(SettlementBatch batch);
+  boolean settle(SettlementBatch batch);
 
   /**
    * After a restart or an outage: finishes every pending batch (recording those the backend already

@@ -370,8 +370,8 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
       if (batch.isEmpty()) {
         return new Settled(List.of(), "", false);
       }
-      ledger.settle(batch.get());
-      return new Settled(List.of(batch.get()), "", false);
+      boolean settledNow = ledger.settle(batch.get());
+      return new Settled(settledNow ? List.of(batch.get()) : List.of(), "", false);
     } catch (RuntimeException e) {
       return new Settled(List.of(), rootMessage(e), false);
     }

@@ -223,6 +223,37 @@ class LedgerBridgeTest {
   }
 
   @Test
+  void acceptedReceiptsSurviveARestartAndAreSettledAfterIt() {
+    this.<LedgerBridge.JobStatus>ok(
+        r ->
+            new LedgerBridge.OpenJob(
+                "j4", new PaymentTerms(PaymentTerms.Basis.PER_TASK, 3), 100, r));
+    register(alice, "w-a");
+    for (int t = 0; t < 7; t++) {
+      submit(alice.sign(receipt("j4", "t" + t, "w-a", 1)));
+    }
+    // Stop at once: some receipts are accepted but not yet batched or settled.
+    kit.shutdownTestKit();
+
+    kit = ActorTestKit.create("ledger-test", config(dir.resolve("ledger")));
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    bridge = LedgerBridgeSingleton.init(kit.system());
+    TestProbe<Object> waiter = kit.createTestProbe();
+    waiter.awaitAssert(
+        Duration.ofSeconds(20),
+        Duration.ofMillis(200),
+        () -> {
+          LedgerBridge.JobStatus job =
+              this.<LedgerBridge.JobStatus>ok(r -> new LedgerBridge.GetJob("j4", r));
+          assertThat(job.settled()).isEqualTo(21);
+          return null;
+        });
+    // The replay protection survived the restart too.
+    assertThat(reject(alice.sign(receipt("j4", "t3", "w-a", 1)))).contains("replayed");
+  }
+
+  @Test
   void messagesRoundTrip() {
     ActorRef<StatusReply<LedgerBridge.JobStatus>> jobRef =
         kit.<StatusReply<LedgerBridge.JobStatus>>createTestProbe().getRef();
