@@ -54,7 +54,8 @@ public abstract class BookLedger implements Ledger {
       s.execute(
           "CREATE TABLE IF NOT EXISTS jobs (job_id VARCHAR PRIMARY KEY, basis VARCHAR NOT NULL,"
               + " rate BIGINT NOT NULL, budget BIGINT NOT NULL, committed BIGINT NOT NULL,"
-              + " settled BIGINT NOT NULL, paused BOOLEAN NOT NULL)");
+              + " settled BIGINT NOT NULL, paused BOOLEAN NOT NULL, closed BOOLEAN DEFAULT FALSE"
+              + " NOT NULL)");
       s.execute(
           "CREATE TABLE IF NOT EXISTS workers (worker_id VARCHAR PRIMARY KEY,"
               + " address VARCHAR NOT NULL)");
@@ -89,6 +90,9 @@ public abstract class BookLedger implements Ledger {
   /** True when the backend already holds {@code batchId} as settled. */
   protected abstract boolean backendHasSettled(String batchId);
 
+  /** Returns the rest of {@code jobId}'s escrow to its funder on the backend, when it has one. */
+  protected abstract void refundOnBackend(String jobId);
+
   /** Moves {@code budget} into the backend's escrow for {@code jobId}, when it has one. */
   protected abstract void depositOnBackend(String jobId, long budget);
 
@@ -108,7 +112,8 @@ public abstract class BookLedger implements Ledger {
     transaction(
         () -> {
           try (PreparedStatement p =
-              connection.prepareStatement("INSERT INTO jobs VALUES (?, ?, ?, ?, 0, 0, FALSE)")) {
+              connection.prepareStatement(
+                  "INSERT INTO jobs VALUES (?, ?, ?, ?, 0, 0, FALSE, FALSE)")) {
             p.setString(1, jobId);
             p.setString(2, terms.basis().name());
             p.setLong(3, terms.unitsPerBasis());
@@ -387,6 +392,55 @@ public abstract class BookLedger implements Ledger {
       done.add(rest.get());
     }
     return done;
+  }
+
+  @Override
+  public synchronized long closeJob(String jobId) {
+    JobAccount account =
+        job(jobId).orElseThrow(() -> new IllegalArgumentException("unknown job " + jobId));
+    boolean closed =
+        query(
+            () -> {
+              try (PreparedStatement p =
+                  connection.prepareStatement("SELECT closed FROM jobs WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                  rs.next();
+                  return rs.getBoolean(1);
+                }
+              }
+            });
+    if (closed) {
+      return 0;
+    }
+    if (account.committed() != account.settled()) {
+      throw new IllegalStateException(
+          "job "
+              + jobId
+              + " has "
+              + (account.committed() - account.settled())
+              + " units of receipts not settled yet; settle them before closing it");
+    }
+    long rest = account.budget() - account.settled();
+    if (rest > 0) {
+      refundOnBackend(jobId);
+    }
+    transaction(
+        () -> {
+          if (rest > 0) {
+            String refund = "refund:" + jobId;
+            post(refund, Ledger.escrowAccount(jobId), -rest, "refund of job " + jobId);
+            post(refund, Ledger.funderAccount(jobId), rest, "refund of job " + jobId);
+          }
+          try (PreparedStatement p =
+              connection.prepareStatement(
+                  "UPDATE jobs SET paused = TRUE, closed = TRUE WHERE job_id = ?")) {
+            p.setString(1, jobId);
+            p.executeUpdate();
+          }
+          return null;
+        });
+    return rest;
   }
 
   @Override

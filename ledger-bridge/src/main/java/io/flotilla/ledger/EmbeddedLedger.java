@@ -70,6 +70,11 @@ public final class EmbeddedLedger extends BookLedger {
   }
 
   @Override
+  protected void refundOnBackend(String jobId) {
+    // The journal's refund postings return the escrow.
+  }
+
+  @Override
   protected void depositOnBackend(String jobId, long budget) {
     // The journal's deposit postings are the escrow.
   }

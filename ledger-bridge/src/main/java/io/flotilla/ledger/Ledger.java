@@ -76,6 +76,16 @@ public interface Ledger extends AutoCloseable {
    */
   List<SettlementBatch> reconcile();
 
+  /**
+   * Ends a job: returns what is left of its escrow (budget minus settled payments) to its funder
+   * and refuses further receipts. Safe to call again.
+   *
+   * @return units refunded by this call
+   * @throws IllegalStateException when receipts of the job are not settled yet
+   * @throws IllegalArgumentException when the job is unknown
+   */
+  long closeJob(String jobId);
+
   /** Balance of every journal account, in units. */
   Map<String, Long> balances();
 

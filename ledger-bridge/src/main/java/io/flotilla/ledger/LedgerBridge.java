@@ -63,6 +63,16 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
   public record GetJob(String jobId, ActorRef<StatusReply<JobStatus>> replyTo)
       implements Command, ControlMessage {}
 
+  /**
+   * Ends a job: refunds the rest of its escrow to its funder once all its receipts are settled
+   * (otherwise an error reply: try again after the next batch).
+   */
+  public record CloseJob(String jobId, ActorRef<StatusReply<JobClosed>> replyTo)
+      implements Command, ControlMessage {}
+
+  /** Reply to {@link CloseJob}. */
+  public record JobClosed(String jobId, long refunded) implements ControlMessage {}
+
   /** Subscribes to {@link LedgerEvent}s (for example the scheduler, to pause jobs). */
   public record Subscribe(ActorRef<LedgerEvent> subscriber) implements Command, ControlMessage {}
 
@@ -158,6 +168,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
         .onMessage(RegisterWorker.class, this::onRegisterWorker)
         .onMessage(SubmitReceipt.class, this::onSubmitReceipt)
         .onMessage(GetJob.class, this::onGetJob)
+        .onMessage(CloseJob.class, this::onCloseJob)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Intake.class, this::onIntake)
         .onMessage(Replied.class, this::onReplied)
@@ -226,6 +237,19 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
                 .job(m.jobId())
                 .map(j -> StatusReply.success(status(j)))
                 .orElseGet(() -> StatusReply.error("unknown job " + m.jobId())));
+    return this;
+  }
+
+  private Behavior<Command> onCloseJob(CloseJob m) {
+    blockingReply(
+        m.replyTo(),
+        () -> {
+          try {
+            return StatusReply.success(new JobClosed(m.jobId(), ledger.closeJob(m.jobId())));
+          } catch (IllegalArgumentException | IllegalStateException e) {
+            return StatusReply.error(e.getMessage());
+          }
+        });
     return this;
   }
 

@@ -20,5 +20,7 @@ public final class LedgerKryoRegistrar implements KryoRegistrar {
     r.add(4009, LedgerBridge.JobStatus.class);
     r.add(4010, LedgerBridge.JobBudgetExhausted.class);
     r.add(4011, LedgerBridge.BatchSettled.class);
+    r.add(4012, LedgerBridge.CloseJob.class);
+    r.add(4013, LedgerBridge.JobClosed.class);
   }
 }

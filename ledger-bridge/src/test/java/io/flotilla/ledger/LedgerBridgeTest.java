@@ -154,6 +154,12 @@ class LedgerBridgeTest {
     assertThat(job.settled()).isEqualTo(44);
     assertThat(job.remaining()).isEqualTo(956);
     assertThat(job.paused()).isFalse();
+
+    LedgerBridge.JobClosed closed =
+        this.<LedgerBridge.JobClosed>ok(r -> new LedgerBridge.CloseJob("j1", r));
+    assertThat(closed.refunded()).isEqualTo(956);
+    assertThat(reject(alice.sign(receipt("j1", "t-late", "w-a", 1000))))
+        .contains("budget exhausted for job j1");
   }
 
   @Test
@@ -274,7 +280,10 @@ class LedgerBridgeTest {
             new LedgerBridge.ReceiptAccepted("j/t/w", alice.address(), 3),
             new LedgerBridge.JobStatus("j", 10, 3, 2, 7, false),
             new LedgerBridge.JobBudgetExhausted("j", 10, 10, "j/t/w"),
-            new LedgerBridge.BatchSettled("b", 2, 5));
+            new LedgerBridge.BatchSettled("b", 2, 5),
+            new LedgerBridge.CloseJob(
+                "j", kit.<StatusReply<LedgerBridge.JobClosed>>createTestProbe().getRef()),
+            new LedgerBridge.JobClosed("j", 7));
     samples.forEach(m -> SerializationAssertions.assertRoundTrips(kit.system(), m));
     SerializationAssertions.assertEveryMessageHasSample(
         kit.system(), samples, c -> c.getName().startsWith("io.flotilla.ledger"));

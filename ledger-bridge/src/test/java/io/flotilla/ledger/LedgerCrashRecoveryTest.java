@@ -133,6 +133,28 @@ class LedgerCrashRecoveryTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"embedded", "ethereum"})
+  void closingAJobRefundsTheRestToItsFunderOnce(String backend) {
+    String job = "job-closed-" + backend;
+    try (Ledger ledger = open(backend, SettlementHook.NONE)) {
+      earn(ledger, job);
+      assertThatThrownBy(() -> ledger.closeJob(job)).hasMessageContaining("not settled yet");
+      ledger.reconcile();
+      assertThat(ledger.closeJob(job)).isEqualTo(950);
+      assertThat(ledger.closeJob(job)).isZero();
+      Map<String, Long> balances = ledger.balances();
+      assertThat(balances.get(Ledger.escrowAccount(job))).isZero();
+      assertThat(balances.get(Ledger.funderAccount(job))).isEqualTo(-50L);
+      assertThat(balances.get(Ledger.workerAccount(alice))).isEqualTo(30L);
+      assertThat(ledger.recordReceipt(new Payment(job + "/late/a", job, alice, 1)))
+          .isEqualTo(ReceiptOutcome.BUDGET_EXHAUSTED);
+      if (ledger instanceof EthereumLedger eth) {
+        assertThat(eth.escrowWei(job)).isZero();
+      }
+    }
+  }
+
   @Test
   void contractRejectsABatchIdItHasSeen() {
     String job = "job-replayed-batch";

@@ -95,6 +95,18 @@ public final class EthereumLedger extends BookLedger {
     }
   }
 
+  @Override
+  protected void refundOnBackend(String jobId) {
+    if (escrowWei(jobId).signum() == 0) {
+      return; // refunded before a crash
+    }
+    TransactionReceipt receipt =
+        chain.await(chain.send(contract, EscrowContract.refund(jobId), BigInteger.ZERO));
+    if (!receipt.isStatusOK()) {
+      throw new IllegalStateException("refund of job " + jobId + " reverted");
+    }
+  }
+
   /** The contract's remaining escrow of {@code jobId}, in wei. */
   public BigInteger escrowWei(String jobId) {
     return ((Uint256) chain.call(contract, EscrowContract.escrowOf(jobId)).get(0)).getValue();
