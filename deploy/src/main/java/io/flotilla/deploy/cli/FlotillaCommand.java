@@ -1,5 +1,6 @@
 package io.flotilla.deploy.cli;
 
+import io.flotilla.ledger.cli.LedgerCommand;
 import io.flotilla.scheduler.cli.PlanCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
       SchedulerCommand.class,
       ClusterCommand.class,
       PlanCommand.class,
+      LedgerCommand.class,
       BenchCommand.class
     })
 public final class FlotillaCommand implements Callable<Integer> {
