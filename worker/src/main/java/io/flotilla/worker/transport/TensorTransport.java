@@ -65,10 +65,11 @@ public final class TensorTransport implements AutoCloseable {
   private final AtomicLong rejectedTensors = new AtomicLong();
   private final DataPlaneEndpoint endpoint;
 
-  private TensorTransport(DataPlaneDriver driver, boolean ownsDriver, String workerId) {
+  private TensorTransport(
+      DataPlaneDriver driver, boolean ownsDriver, String workerId, int streamId) {
     this.driver = driver;
     this.ownsDriver = ownsDriver;
-    this.settings = driver.settings();
+    this.settings = driver.settings().withStreamId(streamId);
     this.workerId = workerId;
     this.workerIdBytes = TensorFrames.idBytes(workerId, "workerId");
     // High bits random so transfers of a restarted sender never collide with its old ones.
@@ -112,14 +113,22 @@ public final class TensorTransport implements AutoCloseable {
 
   /** Starts a transport on an existing driver (the caller closes the driver). */
   public static TensorTransport start(DataPlaneDriver driver, String workerId) {
-    return new TensorTransport(driver, false, workerId);
+    return new TensorTransport(driver, false, workerId, driver.settings().streamId());
+  }
+
+  /**
+   * Starts a transport on an existing driver with its own stream id, so that several transports can
+   * share one driver (each needs its own port too, unless the port is 0).
+   */
+  public static TensorTransport start(DataPlaneDriver driver, String workerId, int streamId) {
+    return new TensorTransport(driver, false, workerId, streamId);
   }
 
   /** Starts a media driver and a transport that owns it (closing the transport closes both). */
   public static TensorTransport launch(DataPlaneSettings settings, String workerId) {
     DataPlaneDriver driver = DataPlaneDriver.launch(settings);
     try {
-      return new TensorTransport(driver, true, workerId);
+      return new TensorTransport(driver, true, workerId, settings.streamId());
     } catch (RuntimeException e) {
       driver.close();
       throw e;
@@ -144,6 +153,11 @@ public final class TensorTransport implements AutoCloseable {
   /** This transport as an IPC peer of transports sharing its media driver. */
   public DataPlanePeer ipcPeer() {
     return DataPlanePeer.ipc(workerId, settings.streamId());
+  }
+
+  /** The media driver's directory. */
+  public String driverDirectory() {
+    return driver.directory().toString();
   }
 
   /** Peer timeout from the settings. */
