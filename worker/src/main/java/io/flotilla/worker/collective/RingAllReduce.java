@@ -124,7 +124,7 @@ public final class RingAllReduce {
         if (compression != Compression.NONE) {
           // The owner keeps the same rounded values that every other replica will decode.
           compression.decode(
-              outbound.duplicate(),
+              outbound.duplicate().order(ByteOrder.LITTLE_ENDIAN),
               segLength(count, d, sendSeg),
               values,
               4 * segmentStart(count, d, sendSeg),
@@ -206,10 +206,11 @@ public final class RingAllReduce {
     try {
       in = received.get();
     } catch (ExecutionException e) {
-      sent.cancel(false);
-      throw new CollectiveException(
-          where + " receiving from " + previous.describe() + ": " + e.getCause().getMessage(),
-          e.getCause());
+      throw abort(
+          group,
+          new CollectiveException(
+              where + " receiving from " + previous.describe() + ": " + e.getCause().getMessage(),
+              e.getCause()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CollectiveException(where + ": interrupted", e);
@@ -231,6 +232,18 @@ public final class RingAllReduce {
     return in;
   }
 
+  /**
+   * Tells both ring neighbours that this replica gave up, so they fail at once with the root cause
+   * instead of waiting for their own timeouts. Best effort: neighbours may be gone too.
+   */
+  private CollectiveException abort(ReplicaGroup group, CollectiveException failure) {
+    transport.abort(group.next(), group.jobId(), failure.getMessage());
+    if (group.size() > 2) {
+      transport.abort(group.previous(), group.jobId(), failure.getMessage());
+    }
+    return failure;
+  }
+
   private static long segLengthOfPrevious(TensorHeader header) {
     long[] shape = header.shape();
     return shape.length == 1 ? shape[0] : -1;
@@ -244,7 +257,7 @@ public final class RingAllReduce {
       return values.slice(4 * start, 4 * length).order(ByteOrder.LITTLE_ENDIAN);
     }
     int bytes = compression.encode(values, 4 * start, length, scratch);
-    return scratch.duplicate().clear().limit(bytes);
+    return scratch.duplicate().order(ByteOrder.LITTLE_ENDIAN).clear().limit(bytes);
   }
 
   static int segmentStart(int count, int d, int seg) {

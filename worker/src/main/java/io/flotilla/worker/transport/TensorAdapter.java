@@ -38,6 +38,9 @@ final class TensorAdapter implements FragmentHandler {
 
     /** The first BEGIN frame of an image told which worker sends on it. */
     void onSourceIdentified(int sessionId, String sourceWorkerId);
+
+    /** The source gave up on a job and tells why. */
+    void onAbort(String jobId, String sourceWorkerId, String reason);
   }
 
   private final Sink sink;
@@ -65,6 +68,7 @@ final class TensorAdapter implements FragmentHandler {
       case TensorFrames.TYPE_CHUNK -> onChunk(buffer, offset, length, transferId);
       case TensorFrames.TYPE_BEGIN -> onBegin(buffer, offset, length, transferId, header);
       case TensorFrames.TYPE_END -> onEnd(buffer, offset, length, transferId);
+      case TensorFrames.TYPE_ABORT -> onAbort(buffer, offset, length);
       default -> rejectFrame("unknown frame type " + type);
     }
   }
@@ -162,6 +166,28 @@ final class TensorAdapter implements FragmentHandler {
             clock.nanoTime());
     transfers.put(transferId, transfer);
     last = transfer;
+  }
+
+  private void onAbort(DirectBuffer buffer, int offset, int length) {
+    if (length < TensorFrames.ABORT_STRINGS_OFFSET) {
+      rejectFrame("ABORT frame of " + length + " bytes is truncated");
+      return;
+    }
+    int jobIdLength = buffer.getByte(offset + TensorFrames.ABORT_JOB_ID_LENGTH_OFFSET) & 0xff;
+    int sourceLength = buffer.getByte(offset + TensorFrames.ABORT_SOURCE_ID_LENGTH_OFFSET) & 0xff;
+    int reasonLength = buffer.getShort(offset + TensorFrames.ABORT_REASON_LENGTH_OFFSET) & 0xffff;
+    if (length != TensorFrames.ABORT_STRINGS_OFFSET + jobIdLength + sourceLength + reasonLength
+        || jobIdLength == 0
+        || sourceLength == 0) {
+      rejectFrame("ABORT frame has inconsistent lengths");
+      return;
+    }
+    int cursor = offset + TensorFrames.ABORT_STRINGS_OFFSET;
+    String jobId = buffer.getStringWithoutLengthUtf8(cursor, jobIdLength);
+    String source = buffer.getStringWithoutLengthUtf8(cursor + jobIdLength, sourceLength);
+    String reason =
+        buffer.getStringWithoutLengthUtf8(cursor + jobIdLength + sourceLength, reasonLength);
+    sink.onAbort(jobId, source, reason);
   }
 
   private void onChunk(DirectBuffer buffer, int offset, int length, long transferId) {

@@ -15,6 +15,8 @@ import org.agrona.MutableDirectBuffer;
  *          then jobId and source worker id, UTF-8
  * CHUNK    16 payload bytes [chunkIndex * chunkBytes, + min(chunkBytes, rest))
  * END      16 int crc32c of the whole payload
+ * ABORT    16 byte jobIdLength | 17 byte sourceIdLength | 18 short reasonLength
+ *          20 jobId, source worker id, reason (UTF-8)
  * </pre>
  *
  * A transfer is BEGIN, then every CHUNK once (in any order, duplicates ignored), then END.
@@ -23,6 +25,7 @@ final class TensorFrames {
   static final int TYPE_BEGIN = 1;
   static final int TYPE_CHUNK = 2;
   static final int TYPE_END = 3;
+  static final int TYPE_ABORT = 4;
   static final int VERSION = 1;
 
   static final int TYPE_OFFSET = 0;
@@ -44,6 +47,12 @@ final class TensorFrames {
 
   static final int CHECKSUM_OFFSET = 16;
   static final int END_LENGTH = 20;
+
+  static final int ABORT_JOB_ID_LENGTH_OFFSET = 16;
+  static final int ABORT_SOURCE_ID_LENGTH_OFFSET = 17;
+  static final int ABORT_REASON_LENGTH_OFFSET = 18;
+  static final int ABORT_STRINGS_OFFSET = 20;
+  static final int MAX_REASON_BYTES = 400;
 
   /** Largest BEGIN frame: fits the smallest allowed MTU. */
   static final int MAX_BEGIN_LENGTH =

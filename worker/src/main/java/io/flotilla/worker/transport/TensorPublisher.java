@@ -107,6 +107,40 @@ final class TensorPublisher implements AutoCloseable {
     claim.commit();
   }
 
+  /** Sends an ABORT frame: the receiver fails what it awaits of {@code jobId} from us. */
+  void abort(byte[] jobId, byte[] sourceId, byte[] reason, long timeoutNs, IdleStrategy idle) {
+    TensorHeader what =
+        new TensorHeader(
+            new String(jobId, java.nio.charset.StandardCharsets.UTF_8),
+            0,
+            0,
+            0,
+            TensorKind.ACTIVATION,
+            TensorDtype.UINT8,
+            new long[0]);
+    awaitConnected(timeoutNs, idle, what);
+    BufferClaim claim = new BufferClaim();
+    claim(
+        TensorFrames.ABORT_STRINGS_OFFSET + jobId.length + sourceId.length + reason.length,
+        claim,
+        timeoutNs,
+        idle,
+        what);
+    var buffer = claim.buffer();
+    int frame = claim.offset();
+    buffer.putInt(frame + TensorFrames.TYPE_OFFSET, TensorFrames.TYPE_ABORT);
+    buffer.putInt(frame + TensorFrames.CHUNK_INDEX_OFFSET, TensorFrames.VERSION);
+    buffer.putLong(frame + TensorFrames.TRANSFER_ID_OFFSET, 0);
+    buffer.putByte(frame + TensorFrames.ABORT_JOB_ID_LENGTH_OFFSET, (byte) jobId.length);
+    buffer.putByte(frame + TensorFrames.ABORT_SOURCE_ID_LENGTH_OFFSET, (byte) sourceId.length);
+    buffer.putShort(frame + TensorFrames.ABORT_REASON_LENGTH_OFFSET, (short) reason.length);
+    int cursor = frame + TensorFrames.ABORT_STRINGS_OFFSET;
+    buffer.putBytes(cursor, jobId);
+    buffer.putBytes(cursor + jobId.length, sourceId);
+    buffer.putBytes(cursor + jobId.length + sourceId.length, reason);
+    claim.commit();
+  }
+
   private void awaitConnected(long timeoutNs, IdleStrategy idle, TensorHeader header) {
     long deadlineNs = clock.nanoTime() + timeoutNs;
     idle.reset();

@@ -61,6 +61,7 @@ public final class TensorTransport implements AutoCloseable {
   private final Map<TensorKey, CompletableFuture<ReceivedTensor>> slots = new ConcurrentHashMap<>();
   private final Map<Integer, String> sourcesBySession = new ConcurrentHashMap<>();
   private final Map<String, String> departedSources = new ConcurrentHashMap<>();
+  private final Map<String, String> abortedJobSources = new ConcurrentHashMap<>();
   private final AtomicLong transferIds;
   private final AtomicLong rejectedTensors = new AtomicLong();
   private final DataPlaneEndpoint endpoint;
@@ -211,6 +212,14 @@ public final class TensorTransport implements AutoCloseable {
           }
         });
     if (!slot.isDone()) {
+      String aborted = abortedJobSources.get(abortKey(key.jobId(), key.sourceWorkerId()));
+      if (aborted != null) {
+        slot.completeExceptionally(
+            new PeerUnavailableException(
+                "peer " + key.sourceWorkerId() + " aborted job " + key.jobId() + ": " + aborted));
+      }
+    }
+    if (!slot.isDone()) {
       String departed = departedSources.get(key.sourceWorkerId());
       if (departed != null) {
         slot.completeExceptionally(
@@ -248,6 +257,44 @@ public final class TensorTransport implements AutoCloseable {
   /** Drops every tensor of {@code jobId} that arrived but was never received. */
   public void release(String jobId) {
     slots.keySet().removeIf(key -> key.jobId().equals(jobId));
+    abortedJobSources.keySet().removeIf(k -> k.startsWith(jobId + "\u0000"));
+  }
+
+  /**
+   * Tells {@code peer}, best effort and without waiting, that this worker gave up on {@code jobId}:
+   * the peer fails every receive of that job from this worker at once with {@code reason}, instead
+   * of waiting for its timeout.
+   */
+  public void abort(DataPlanePeer peer, String jobId, String reason) {
+    byte[] job = TensorFrames.idBytes(jobId, "jobId");
+    byte[] why = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (why.length > TensorFrames.MAX_REASON_BYTES) {
+      why = java.util.Arrays.copyOf(why, TensorFrames.MAX_REASON_BYTES);
+    }
+    byte[] reasonBytes = why;
+    try {
+      CompletableFuture.runAsync(
+              () ->
+                  publisher(peer)
+                      .abort(
+                          job,
+                          workerIdBytes,
+                          reasonBytes,
+                          settings.peerTimeout().toNanos(),
+                          DataPlaneDriver.idleStrategy(settings)),
+              sendExecutor)
+          .exceptionally(
+              e -> {
+                log.debug("could not tell {} about the abort of job {}", peer.describe(), jobId, e);
+                return null;
+              });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("transport of {} is closed; no abort sent to {}", workerId, peer.describe());
+    }
+  }
+
+  private static String abortKey(String jobId, String sourceWorkerId) {
+    return jobId + "\u0000" + sourceWorkerId;
   }
 
   /** Tensors rejected so far (checksum mismatch, truncation, invalid header). */
@@ -350,6 +397,21 @@ public final class TensorTransport implements AutoCloseable {
                 new TensorCorruptedException(
                     "tensor " + key + " from peer " + sourceWorkerId + " rejected: " + reason));
       }
+    }
+
+    @Override
+    public void onAbort(String jobId, String sourceWorkerId, String reason) {
+      abortedJobSources.put(abortKey(jobId, sourceWorkerId), reason);
+      slots.forEach(
+          (key, slot) -> {
+            if (key.jobId().equals(jobId)
+                && key.sourceWorkerId().equals(sourceWorkerId)
+                && !slot.isDone()) {
+              slot.completeExceptionally(
+                  new PeerUnavailableException(
+                      "peer " + sourceWorkerId + " aborted job " + jobId + ": " + reason));
+            }
+          });
     }
 
     @Override
