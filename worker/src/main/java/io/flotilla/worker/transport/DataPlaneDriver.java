@@ -90,6 +90,18 @@ public final class DataPlaneDriver implements AutoCloseable {
     return new DataPlaneDriver(settings, driverCustomizer);
   }
 
+  /**
+   * Idle strategy of a thread in the middle of a transfer (waiting on back-pressure): parks at most
+   * 50 us, as it only idles while a tensor is moving.
+   */
+  static IdleStrategy activeIdleStrategy(DataPlaneSettings settings) {
+    return new BackoffIdleStrategy(
+        10,
+        20,
+        TimeUnit.MICROSECONDS.toNanos(1),
+        Math.min(TimeUnit.MICROSECONDS.toNanos(50), settings.idleMaxPark().toNanos()));
+  }
+
   static IdleStrategy idleStrategy(DataPlaneSettings settings) {
     return new BackoffIdleStrategy(
         10, 20, TimeUnit.MICROSECONDS.toNanos(1), settings.idleMaxPark().toNanos());

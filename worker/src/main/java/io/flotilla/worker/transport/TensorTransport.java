@@ -188,7 +188,7 @@ public final class TensorTransport implements AutoCloseable {
                     view,
                     workerIdBytes,
                     settings.peerTimeout().toNanos(),
-                    DataPlaneDriver.idleStrategy(settings),
+                    DataPlaneDriver.activeIdleStrategy(settings),
                     corruptChecksum),
         sendExecutor);
   }
