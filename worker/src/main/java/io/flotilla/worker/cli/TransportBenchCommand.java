@@ -80,7 +80,7 @@ public final class TransportBenchCommand implements Callable<Integer> {
   @Option(
       names = "--mib-per-run",
       description =
-          "Data moved per throughput run, in MiB; at least 4 tensors (default: ${DEFAULT-VALUE}).",
+          "Data moved per throughput run, in MiB; at least 4 tensors (1 from 256 MiB) (default: ${DEFAULT-VALUE}).",
       defaultValue = "128")
   int mibPerRun;
 
@@ -147,7 +147,9 @@ public final class TransportBenchCommand implements Callable<Integer> {
     for (int i = 0; i + 8 <= bytes; i += 8) {
       payload.putLong(i, i * 0x9E3779B97F4A7C15L);
     }
-    int count = (int) Math.max(4, (long) mibPerRun * 1024 * 1024 / bytes);
+    // Tensors of 256 MiB and more: one per run, or the receiver would hold several GiB at once.
+    int minimum = bytes >= 256 * 1024 * 1024 ? 1 : 4;
+    int count = (int) Math.max(minimum, (long) mibPerRun * 1024 * 1024 / bytes);
     for (int w = 0; w < warmupRuns; w++) {
       path.transfer(payload, count);
       path.transfer(payload, 1);
