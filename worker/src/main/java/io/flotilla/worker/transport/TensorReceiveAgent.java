@@ -3,6 +3,7 @@ package io.flotilla.worker.transport;
 import io.aeron.Subscription;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 
@@ -63,6 +64,37 @@ final class TensorReceiveAgent implements Agent {
       }
     }
     return work;
+  }
+
+  /**
+   * Idles briefly while a tensor is half-received (a long park would stall the sender: the receive
+   * window only opens as this agent consumes) and with the full backoff otherwise. Called on the
+   * agent's thread only.
+   */
+  IdleStrategy idleStrategy(IdleStrategy whileReceiving, IdleStrategy whileQuiet) {
+    return new IdleStrategy() {
+      @Override
+      public void idle(int workCount) {
+        if (adapter.openTransfers() > 0) {
+          whileQuiet.reset();
+          whileReceiving.idle(workCount);
+        } else {
+          whileReceiving.reset();
+          whileQuiet.idle(workCount);
+        }
+      }
+
+      @Override
+      public void idle() {
+        idle(0);
+      }
+
+      @Override
+      public void reset() {
+        whileReceiving.reset();
+        whileQuiet.reset();
+      }
+    };
   }
 
   @Override

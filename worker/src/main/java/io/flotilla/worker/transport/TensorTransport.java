@@ -100,7 +100,9 @@ public final class TensorTransport implements AutoCloseable {
             udpSubscription, ipcSubscription, adapter, clock, settings.peerTimeout().toNanos());
     this.agentRunner =
         new AgentRunner(
-            DataPlaneDriver.idleStrategy(settings),
+            agent.idleStrategy(
+                DataPlaneDriver.activeIdleStrategy(settings),
+                DataPlaneDriver.idleStrategy(settings)),
             e -> log.error("tensor receive agent of {} failed", workerId, e),
             null,
             agent);
