@@ -204,7 +204,16 @@ public final class RingAllReduce {
             + round;
     ReceivedTensor in;
     try {
-      in = received.get();
+      try {
+        in = received.get();
+      } catch (ExecutionException e) {
+        // The previous replica is alive but late: it is most likely waiting on its own previous
+        // one, whose failure reaches us as an ABORT. One more timeout lets that root cause in.
+        if (!transport.isStreamUp(previous.workerId())) {
+          throw e;
+        }
+        in = transport.receive(expected, timeout).get();
+      }
     } catch (ExecutionException e) {
       throw abort(
           group,

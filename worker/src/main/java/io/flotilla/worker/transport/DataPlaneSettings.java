@@ -146,6 +146,26 @@ public record DataPlaneSettings(
         socketSndbufBytes);
   }
 
+  /** A copy with another image liveness timeout. */
+  public DataPlaneSettings withImageLivenessTimeout(Duration timeout) {
+    return new DataPlaneSettings(
+        bindAddress,
+        advertisedHost,
+        port,
+        streamId,
+        mtuBytes,
+        termLengthBytes,
+        driverDirectoryParent,
+        idleMaxPark,
+        peerTimeout,
+        timeout,
+        publicationConnectionTimeout,
+        maxTensorBytes,
+        sendThreads,
+        socketRcvbufBytes,
+        socketSndbufBytes);
+  }
+
   /** The host to publish in the registry: {@link #advertisedHost} or a detected address. */
   public String resolveAdvertisedHost() {
     if (!advertisedHost.isBlank()) {

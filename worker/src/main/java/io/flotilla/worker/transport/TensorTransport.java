@@ -299,6 +299,15 @@ public final class TensorTransport implements AutoCloseable {
     return jobId + "\u0000" + sourceWorkerId;
   }
 
+  /**
+   * True while a stream from {@code sourceWorkerId} is up: it sent at least one tensor on it and
+   * the stream has not gone away (Aeron heartbeats keep it up while the peer is alive but idle).
+   */
+  public boolean isStreamUp(String sourceWorkerId) {
+    return sourcesBySession.containsValue(sourceWorkerId)
+        && !departedSources.containsKey(sourceWorkerId);
+  }
+
   /** Tensors rejected so far (checksum mismatch, truncation, invalid header). */
   public long rejectedTensors() {
     return rejectedTensors.get();
