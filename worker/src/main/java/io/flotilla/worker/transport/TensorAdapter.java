@@ -43,6 +43,9 @@ final class TensorAdapter implements FragmentHandler {
     void onAbort(String jobId, String sourceWorkerId, String reason);
   }
 
+  /** Smallest chunk a sender may announce (the smallest allowed MTU gives 976). */
+  static final int MIN_CHUNK_BYTES = 512;
+
   private final Sink sink;
   private final int maxTensorBytes;
   private final NanoClock clock;
@@ -144,8 +147,10 @@ final class TensorAdapter implements FragmentHandler {
           "tensor of " + payloadLength + " bytes exceeds max-tensor-size " + maxTensorBytes);
       return;
     }
-    if (chunkBytes <= 0) {
-      sink.onRejected(key, sourceId, "chunk size " + chunkBytes + " is not positive");
+    if (chunkBytes <= 0 || (chunkBytes < MIN_CHUNK_BYTES && chunkBytes < payloadLength)) {
+      // The smallest MTU gives ~1000-byte chunks; tinier ones would only inflate bookkeeping.
+      sink.onRejected(
+          key, sourceId, "chunk size " + chunkBytes + " is below " + MIN_CHUNK_BYTES + " bytes");
       return;
     }
     InboundTransfer previous = transfers.get(transferId);

@@ -145,6 +145,44 @@ class TensorTransportTest {
   }
 
   @Test
+  void hostileFramesAreRejectedAndTheReceiverKeepsWorking() throws Exception {
+    long rejectedBefore = udpB.rejectedTensors();
+    try (DataPlaneDriver attacker = DataPlaneDriver.launch(DataPlaneSettings.loopback(TIMEOUT));
+        var publication = attacker.aeron().addPublication(udpB.endpoint().aeronChannel(), 1001)) {
+      var buffer = new org.agrona.concurrent.UnsafeBuffer(new byte[256]);
+      // A frame too short to be one, an unknown type, and a BEGIN announcing 1 TiB.
+      buffer.putInt(0, 77);
+      offer(publication, buffer, 5);
+      buffer.putInt(0, 99);
+      offer(publication, buffer, 16);
+      TensorHeader header = TestingTensors.bytesHeader("hostile", 1, TensorKind.ACTIVATION, 8);
+      byte[] job = "hostile".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] source = "mallory".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      int length = TensorFrames.encodeBegin(buffer, 0, 1, 1L << 40, 1000, header, job, source);
+      offer(publication, buffer, length);
+
+      TensorKey key = header.keyFrom("mallory");
+      assertThatThrownBy(() -> udpB.receive(key, TIMEOUT).get(HANG_GUARD_S, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOf(TensorCorruptedException.class)
+          .hasMessageContaining("mallory");
+    }
+    assertThat(udpB.rejectedTensors()).isGreaterThanOrEqualTo(rejectedBefore + 3);
+    assertExactDelivery(udpA, udpB, udpB.udpPeer(), 1234, "after-hostile");
+  }
+
+  private static void offer(
+      io.aeron.Publication publication, org.agrona.DirectBuffer buffer, int length) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_GUARD_S);
+    while (publication.offer(buffer, 0, length) < 0) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("could not offer to " + publication.channel());
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
   void aPayloadThatDoesNotMatchTheHeaderIsRefusedBeforeSending() {
     TensorHeader header =
         new TensorHeader(
