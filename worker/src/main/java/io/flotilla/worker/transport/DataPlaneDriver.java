@@ -3,6 +3,8 @@ package io.flotilla.worker.transport;
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -12,6 +14,8 @@ import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded Aeron media driver of one worker process and the Aeron client connected to it.
@@ -19,9 +23,13 @@ import org.agrona.concurrent.IdleStrategy;
  * <p>The driver runs with {@link ThreadingMode#SHARED} (one thread for conductor, sender and
  * receiver) and a backoff idle strategy, so a quiet worker costs a small fraction of a core. Its
  * directory is unique to this instance, lies under {@link DataPlaneSettings#driverDirectoryParent}
- * and is deleted on start and on {@link #close()}.
+ * and is deleted on start and on {@link #close()}; directories that crashed processes left behind
+ * are deleted when the next driver starts.
  */
 public final class DataPlaneDriver implements AutoCloseable {
+  private static final String DIRECTORY_PREFIX = "flotilla-aeron-";
+  private static final Logger log = LoggerFactory.getLogger(DataPlaneDriver.class);
+
   private final DataPlaneSettings settings;
   private final MediaDriver driver;
   private final Aeron aeron;
@@ -34,8 +42,9 @@ public final class DataPlaneDriver implements AutoCloseable {
     if (!Files.isDirectory(parent)) {
       parent = Path.of(System.getProperty("java.io.tmpdir"));
     }
+    deleteDirectoriesOfDeadProcesses(parent);
     this.directory =
-        parent.resolve("flotilla-aeron-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
+        parent.resolve(DIRECTORY_PREFIX + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     MediaDriver.Context ctx =
         new MediaDriver.Context()
             .aeronDirectoryName(directory.toString())
@@ -74,6 +83,34 @@ public final class DataPlaneDriver implements AutoCloseable {
       throw e;
     }
     this.driver = launched;
+  }
+
+  /**
+   * A process that crashed could not delete its driver directory: remove those whose process is
+   * gone, so that term buffers of dead workers do not pile up in /dev/shm.
+   */
+  private static void deleteDirectoriesOfDeadProcesses(Path parent) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, DIRECTORY_PREFIX + "*")) {
+      for (Path entry : entries) {
+        String rest = entry.getFileName().toString().substring(DIRECTORY_PREFIX.length());
+        int dash = rest.indexOf('-');
+        if (dash <= 0) {
+          continue;
+        }
+        long pid;
+        try {
+          pid = Long.parseLong(rest.substring(0, dash));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (ProcessHandle.of(pid).isEmpty()) {
+          log.info("deleting {}, left behind by process {} which is gone", entry, pid);
+          IoUtil.delete(entry.toFile(), true);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("could not look for stale driver directories in {}: {}", parent, e.toString());
+    }
   }
 
   /** Starts a driver and connects a client to it. */

@@ -41,6 +41,21 @@ class DataPlaneDriverTest {
   }
 
   @Test
+  void directoriesOfDeadProcessesAreDeletedOnStart() throws Exception {
+    long deadPid;
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    deadPid = gone.pid();
+    Path stale = Path.of("/dev/shm", "flotilla-aeron-" + deadPid + "-stale-test");
+    Files.createDirectories(stale.resolve("inner"));
+    try (DataPlaneDriver driver =
+        DataPlaneDriver.launch(DataPlaneSettings.loopback(Duration.ofSeconds(2)))) {
+      assertThat(Files.exists(stale)).isFalse();
+      assertThat(driver.directory()).isDirectory();
+    }
+  }
+
+  @Test
   void driverDirectoryIsUnderDevShmWhileRunningAndGoneAfterClose() {
     Path directory;
     try (TensorTransport transport =
