@@ -221,19 +221,8 @@ public final class TensorTransport implements AutoCloseable {
                 "peer " + key.sourceWorkerId() + " aborted job " + key.jobId() + ": " + aborted));
       }
     }
-    if (!slot.isDone()) {
-      String departed = departedSources.get(key.sourceWorkerId());
-      if (departed != null) {
-        slot.completeExceptionally(
-            new PeerUnavailableException(
-                "peer "
-                    + key.sourceWorkerId()
-                    + " went away ("
-                    + departed
-                    + "); waiting for "
-                    + key));
-      }
-    }
+    // A source whose stream went away is not failed here: it may be reconnecting (a new stream
+    // is anonymous until its first tensor). Pending receives fail when the stream goes away.
     if (!result.isDone()) {
       var timeoutTask =
           timer.schedule(
@@ -373,7 +362,8 @@ public final class TensorTransport implements AutoCloseable {
   private void onImageUnavailable(Image image) {
     agent.onImageGone(image.sessionId());
     String source = sourcesBySession.remove(image.sessionId());
-    if (source == null) {
+    if (source == null || sourcesBySession.containsValue(source)) {
+      // Unknown, or the source still sends on another stream (e.g. it restarted).
       return;
     }
     String reason = "its stream from " + image.sourceIdentity() + " closed";
@@ -393,6 +383,10 @@ public final class TensorTransport implements AutoCloseable {
     @Override
     public void onTensor(ReceivedTensor tensor) {
       TensorKey key = tensor.header().keyFrom(tensor.sourceWorkerId());
+      if (!abortedJobSources.isEmpty()) {
+        // A new tensor of the job from this source: it took the job up again after its abort.
+        abortedJobSources.remove(abortKey(key.jobId(), key.sourceWorkerId()));
+      }
       if (!slot(key).complete(tensor)) {
         log.warn("dropped a second tensor with key {} from {}", key, tensor.sourceWorkerId());
       }
