@@ -21,7 +21,7 @@ count() { curl -s --max-time 2 "http://127.0.0.1:$HTTP$1" | grep -o "$2" | wc -l
 t0=$(now_ms)
 "$LAUNCHER" seed --port $PORT --http-port $HTTP > "$RUN_DIR/seed.log" 2>&1 & PIDS+=($!)
 for i in $(seq 1 "$N"); do
-  "$LAUNCHER" worker --seed 127.0.0.1:$PORT --port $((PORT + i)) --no-http --id "w$i" \
+  "$LAUNCHER" worker --seed 127.0.0.1:$PORT --port $((PORT + i)) --data-port 0 --no-http --id "w$i" \
     > "$RUN_DIR/w$i.log" 2>&1 & PIDS+=($!)
 done
 until [ "$(count /cluster/members '"status":"Up"')" -eq $((N + 1)) ] &&

@@ -14,6 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${FLOTILLA_RUN_DIR:-$ROOT/run}"
 BASE_PORT="${FLOTILLA_BASE_PORT:-2552}"
 BASE_HTTP="${FLOTILLA_BASE_HTTP_PORT:-8558}"
+BASE_DATA="${FLOTILLA_BASE_DATA_PORT:-40123}"
 export FLOTILLA_JAVA_OPTS="${FLOTILLA_JAVA_OPTS:--Xmx256m}"
 LAUNCHER="$ROOT/deploy/target/dist/flotilla/bin/flotilla"
 
@@ -40,7 +41,8 @@ cmd_start() {
   start_node scheduler scheduler --seed "$seed" --port $((BASE_PORT + 1)) --http-port $((BASE_HTTP + 1))
   for i in $(seq 1 "$n"); do
     start_node "worker-$i" worker --seed "$seed" --id "worker-$i" \
-      --port $((BASE_PORT + 1 + i)) --http-port $((BASE_HTTP + 1 + i))
+      --port $((BASE_PORT + 1 + i)) --http-port $((BASE_HTTP + 1 + i)) \
+      --data-port $((BASE_DATA + i - 1))
   done
   echo "status: $0 status   (or: ./flotilla cluster status --url http://127.0.0.1:$BASE_HTTP)"
 }

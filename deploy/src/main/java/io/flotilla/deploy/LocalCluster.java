@@ -66,6 +66,9 @@ public final class LocalCluster implements AutoCloseable {
                     .roles(Set.of(NodeRole.WORKER))
                     .seeds(seeds)
                     .set("flotilla.worker.agent.id", "worker-" + i)
+                    // every in-process worker gets its own free loopback data-plane port
+                    .set("flotilla.worker.data-plane.port", 0)
+                    .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
                     .set(
                         "pekko.coordinated-shutdown.run-by-actor-system-terminate",
                         !crashableWorkers)

@@ -93,8 +93,30 @@ class LocalProcessClusterIT {
     int seedHttp = freePort();
     String seed = "127.0.0.1:" + seedPort;
     flotilla("seed", "seed", "--port", "" + seedPort, "--http-port", "" + seedHttp);
-    flotilla("worker-1", "worker", "--seed", seed, "--id", "w1", "--port", "0", "--no-http");
-    flotilla("worker-2", "worker", "--seed", seed, "--id", "w2", "--port", "0", "--no-http");
+    flotilla(
+        "worker-1",
+        "worker",
+        "--seed",
+        seed,
+        "--id",
+        "w1",
+        "--port",
+        "0",
+        "--data-port",
+        "0",
+        "--no-http");
+    flotilla(
+        "worker-2",
+        "worker",
+        "--seed",
+        seed,
+        "--id",
+        "w2",
+        "--port",
+        "0",
+        "--data-port",
+        "0",
+        "--no-http");
 
     long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     JsonNode status = null;

@@ -6,6 +6,8 @@ import io.flotilla.gossip.NodeStartException;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import io.flotilla.worker.transport.DataPlaneSettings;
+import io.flotilla.worker.transport.TensorTransport;
 import java.time.Clock;
 import java.time.Duration;
 import org.apache.pekko.Done;
@@ -16,8 +18,9 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
- * A running worker node: a {@link FlotillaNode} with the worker role plus its {@link WorkerAgent}.
- * On a graceful stop the worker removes its own registry entry before leaving; after a crash the
+ * A running worker node: a {@link FlotillaNode} with the worker role, its {@link WorkerAgent}, and
+ * its data plane (a {@link TensorTransport} whose endpoint is published in the registry). On a
+ * graceful stop the worker removes its own registry entry before leaving; after a crash the
  * surviving nodes remove it.
  */
 public final class WorkerNode implements AutoCloseable {
@@ -27,11 +30,17 @@ public final class WorkerNode implements AutoCloseable {
   private final FlotillaNode node;
   private final String workerId;
   private final ActorRef<WorkerAgent.Command> agent;
+  private final TensorTransport dataPlane;
 
-  private WorkerNode(FlotillaNode node, String workerId, ActorRef<WorkerAgent.Command> agent) {
+  private WorkerNode(
+      FlotillaNode node,
+      String workerId,
+      ActorRef<WorkerAgent.Command> agent,
+      TensorTransport dataPlane) {
     this.node = node;
     this.workerId = workerId;
     this.agent = agent;
+    this.dataPlane = dataPlane;
   }
 
   /**
@@ -41,8 +50,10 @@ public final class WorkerNode implements AutoCloseable {
    */
   public static WorkerNode start(Config config) {
     WorkerAgentSettings settings;
+    DataPlaneSettings dataPlaneSettings;
     try {
       settings = WorkerAgentSettings.create(config);
+      dataPlaneSettings = DataPlaneSettings.create(config);
     } catch (IllegalArgumentException e) {
       throw new NodeStartException("invalid worker configuration: " + e.getMessage(), e);
     }
@@ -73,7 +84,33 @@ public final class WorkerNode implements AutoCloseable {
                         UNREGISTER_TIMEOUT,
                         node.system().scheduler())
                     .handle((reply, failure) -> Done.getInstance()));
-    return new WorkerNode(node, workerId, agent);
+    TensorTransport dataPlane;
+    try {
+      dataPlane = TensorTransport.launch(dataPlaneSettings, workerId);
+    } catch (RuntimeException e) {
+      node.close();
+      throw new NodeStartException(
+          "the data plane of "
+              + workerId
+              + " did not start on "
+              + dataPlaneSettings.bindAddress()
+              + ":"
+              + dataPlaneSettings.port()
+              + ": "
+              + e.getMessage()
+              + " (set another port with --data-port or FLOTILLA_DATA_PORT; 0 picks a free one)",
+          e);
+    }
+    CoordinatedShutdown.get(Adapter.toClassic(node.system()))
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "flotilla-close-data-plane",
+            () -> {
+              dataPlane.close();
+              return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+            });
+    agent.tell(new WorkerAgent.SetDataPlane(dataPlane.endpoint()));
+    return new WorkerNode(node, workerId, agent, dataPlane);
   }
 
   /** The underlying cluster node. */
@@ -91,7 +128,12 @@ public final class WorkerNode implements AutoCloseable {
     return agent;
   }
 
-  /** Publishes the data-plane endpoint once the worker's Aeron subscription runs. */
+  /** The worker's data plane: tensors to and from other workers. */
+  public TensorTransport dataPlane() {
+    return dataPlane;
+  }
+
+  /** Publishes another data-plane endpoint (e.g. after a NAT mapping changed). */
   public void setDataPlane(DataPlaneEndpoint endpoint) {
     agent.tell(new WorkerAgent.SetDataPlane(endpoint));
   }
@@ -104,6 +146,10 @@ public final class WorkerNode implements AutoCloseable {
   /** Unregisters, leaves the cluster and stops. */
   @Override
   public void close() {
-    node.close();
+    try {
+      node.close();
+    } finally {
+      dataPlane.close();
+    }
   }
 }

@@ -47,9 +47,13 @@ class WorkerNodeTest {
                 .roles(Set.of(NodeRole.WORKER))
                 .seeds(List.of(new SeedAddress("127.0.0.1", seed.port())))
                 .set("flotilla.worker.agent.labels.region", "eu-test")
+                .set("flotilla.worker.data-plane.port", 0)
+                .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
                 .over(GossipTesting.base()));
 
-    WorkerCapabilities caps = awaitEntry(c -> c.cpuGflops() > 0);
+    WorkerCapabilities caps = awaitEntry(c -> c.cpuGflops() > 0 && c.dataPlane() != null);
+    assertThat(caps.dataPlane()).isEqualTo(worker.dataPlane().endpoint());
+    assertThat(caps.dataPlane().port()).isPositive();
     assertThat(caps.workerId()).isEqualTo(worker.workerId()).startsWith("worker-127.0.0.1-");
     assertThat(caps.nodeAddress()).isEqualTo(worker.node().address().toString());
     assertThat(caps.cores()).isEqualTo(Runtime.getRuntime().availableProcessors());
@@ -57,7 +61,6 @@ class WorkerNodeTest {
     assertThat(caps.labels()).isEqualTo(Map.of("region", "eu-test"));
     assertThat(caps.backend()).isEqualTo("cpu");
     assertThat(caps.joinedAtEpochMs()).isPositive();
-    assertThat(caps.dataPlane()).isNull();
 
     DataPlaneEndpoint endpoint = new DataPlaneEndpoint("127.0.0.1", 40123, 32768);
     worker.setDataPlane(endpoint);

@@ -33,6 +33,20 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Label published with the capabilities, e.g. region=eu-west; repeatable.")
   Map<String, String> labels = new LinkedHashMap<>();
 
+  @Option(
+      names = "--data-port",
+      description =
+          "UDP port of the data plane (tensors); 0 picks a free one (default: FLOTILLA_DATA_PORT"
+              + " or 40123).")
+  Integer dataPort;
+
+  @Option(
+      names = "--data-host",
+      description =
+          "Address other workers send tensors to (default: FLOTILLA_DATA_HOST or the first"
+              + " site-local address).")
+  String dataHost;
+
   @Override
   public Integer call() {
     return NodeRunner.run(
@@ -42,6 +56,12 @@ public final class WorkerCommand implements Callable<Integer> {
           Map<String, Object> extra = new LinkedHashMap<>();
           if (id != null) {
             extra.put("flotilla.worker.agent.id", id);
+          }
+          if (dataPort != null) {
+            extra.put("flotilla.worker.data-plane.port", dataPort);
+          }
+          if (dataHost != null) {
+            extra.put("flotilla.worker.data-plane.advertised-host", dataHost);
           }
           labels.forEach((k, v) -> extra.put("flotilla.worker.agent.labels." + quote(k), v));
           Config withExtra = com.typesafe.config.ConfigFactory.parseMap(extra).withFallback(config);
