@@ -38,6 +38,13 @@ public final class Model {
 
   /** Builds a model and initialises it from {@code seed} (GPT-2 initialisation for GPT). */
   public static Model create(ComputeBackend backend, ModelConfig config, long seed) {
+    if (config.vocab() < 1
+        || (!config.isGpt() && config.inputs() < 1)
+        || (config.isGpt() && config.context() < 1)) {
+      throw new IllegalArgumentException(
+          "model vocab/classes, inputs and context must be resolved (>= 1) before building: "
+              + config);
+    }
     List<Layer> layers = new ArrayList<>();
     if (config.isGpt()) {
       GptEmbedding emb =

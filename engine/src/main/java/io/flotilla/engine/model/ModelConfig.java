@@ -9,9 +9,10 @@ import java.util.List;
  * @param layers GPT: number of transformer blocks; ignored for mlp
  * @param width GPT: embedding width {@code n_embd}; ignored for mlp
  * @param heads GPT: attention heads (must divide width); ignored for mlp
- * @param context GPT: maximum sequence length {@code n_positions}; ignored for mlp
- * @param vocab GPT: vocabulary size; mlp: number of classes
- * @param inputs mlp: number of input features; ignored for gpt
+ * @param context GPT: maximum sequence length {@code n_positions} (0 = the dataset's); ignored for
+ *     mlp
+ * @param vocab GPT: vocabulary size; mlp: number of classes; 0 = take it from the dataset
+ * @param inputs mlp: number of input features (0 = from the dataset); ignored for gpt
  * @param hidden mlp: sizes of the hidden layers (ReLU between); ignored for gpt
  * @param dropout dropout probability in [0, 1) (GPT: embedding, residual and MLP dropout)
  */
@@ -35,20 +36,27 @@ public record ModelConfig(
     if (!(dropout >= 0 && dropout < 1)) {
       throw new IllegalArgumentException("model.dropout must be in [0, 1), got " + dropout);
     }
-    if (vocab < 1) {
-      throw new IllegalArgumentException("model.vocab must be >= 1, got " + vocab);
+    if (vocab < 0) {
+      throw new IllegalArgumentException(
+          "model.vocab must be >= 0 (0 = from dataset), got " + vocab);
     }
     if ("gpt".equals(type)) {
       positive("model.layers", layers);
       positive("model.width", width);
       positive("model.heads", heads);
-      positive("model.context", context);
+      if (context < 0) {
+        throw new IllegalArgumentException(
+            "model.context must be >= 0 (0 = from dataset), got " + context);
+      }
       if (width % heads != 0) {
         throw new IllegalArgumentException(
             "model.width (" + width + ") must be divisible by model.heads (" + heads + ")");
       }
     } else {
-      positive("model.inputs", inputs);
+      if (inputs < 0) {
+        throw new IllegalArgumentException(
+            "model.inputs must be >= 0 (0 = from dataset), got " + inputs);
+      }
       for (int h : hidden) {
         positive("model.hidden[]", h);
       }
@@ -77,8 +85,9 @@ public record ModelConfig(
     return "gpt".equals(type);
   }
 
-  /** The same configuration with another vocabulary (or class count). */
-  public ModelConfig withVocab(int newVocab) {
-    return new ModelConfig(type, layers, width, heads, context, newVocab, inputs, hidden, dropout);
+  /** The same configuration with another vocabulary (or class count) and input count. */
+  public ModelConfig withData(int newVocab, int newInputs, int newContext) {
+    return new ModelConfig(
+        type, layers, width, heads, newContext, newVocab, newInputs, hidden, dropout);
   }
 }

@@ -54,13 +54,18 @@ public final class GradientCheck {
   /** Compares analytic {@code grad} of {@code values} with central differences of objective. */
   public static void compare(
       String what, Tensor values, Tensor grad, DoubleSupplier objective, Random rnd) {
+    compare(what, values, grad, objective, rnd, 1e-2f);
+  }
+
+  /** As {@link #compare(String, Tensor, Tensor, DoubleSupplier, Random)} with step {@code h}. */
+  public static void compare(
+      String what, Tensor values, Tensor grad, DoubleSupplier objective, Random rnd, float h) {
     int samples = Math.min(values.size(), 12);
     List<Integer> idx = new java.util.ArrayList<>();
     for (int i = 0; i < values.size(); i++) {
       idx.add(i);
     }
     java.util.Collections.shuffle(idx, rnd);
-    float h = 1e-2f;
     for (int s = 0; s < samples; s++) {
       int i = idx.get(s);
       float orig = values.data()[i];
