@@ -161,4 +161,21 @@ class ModelStageTest {
       }
     }
   }
+
+  @Test
+  void steadyStateStepsReuseTheirBuffers() {
+    try (CpuBackend backend = new CpuBackend(2)) {
+      Model model = Model.create(backend, GPT, 1);
+      Tensor x = tokens(3, 8, GPT.vocab(), 1);
+      Tensor logits1 = model.forward(x, ForwardContext.EVAL);
+      Tensor grad1 = Tensor.zeros(logits1.shape());
+      model.backward(grad1);
+      Tensor logits2 = model.forward(x, ForwardContext.EVAL);
+      assertThat(logits2).isSameAs(logits1);
+      // a smaller batch reuses the same buffers too
+      Tensor logits3 = model.forward(tokens(2, 8, GPT.vocab(), 1), ForwardContext.EVAL);
+      assertThat(logits3).isSameAs(logits1);
+      assertThat(logits3.shape()).containsExactly(2, 8, GPT.vocab());
+    }
+  }
 }
