@@ -76,7 +76,7 @@ public final class LocalTrainer {
       throw new IllegalArgumentException(
           "model.vocab " + vocab + " is smaller than the dataset's " + data.vocabSize());
     }
-    int context = c.context() == 0 ? data.inputLength() : c.context();
+    int context = !c.isGpt() ? 0 : c.context() == 0 ? data.inputLength() : c.context();
     if (c.isGpt() && context < data.inputLength()) {
       throw new IllegalArgumentException(
           "model.context "
@@ -134,13 +134,14 @@ public final class LocalTrainer {
         double eta = elapsed / (step + 1) * (tc.steps() - step - 1);
         progress.printf(
             Locale.ROOT,
-            "step %d/%d  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tokens/s  elapsed %s  ETA %s%n",
+            "step %d/%d  loss %.4f  lr %.2e  grad-norm %.3f  %.0f %s/s  elapsed %s  ETA %s%n",
             step + 1,
             tc.steps(),
             s.loss(),
             s.lr(),
             s.gradNorm(),
             tokens / Math.max(1e-9, elapsed),
+            data.isSequence() ? "tokens" : "samples",
             duration(elapsed),
             duration(eta));
       }
