@@ -1,0 +1,56 @@
+package io.flotilla.worker.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(LogCapturingExtension.class)
+class DataPlaneDriverTest {
+
+  @Test
+  void referenceConfHasUsableDefaults() {
+    DataPlaneSettings settings = DataPlaneSettings.create(ConfigFactory.load());
+    assertThat(settings.bindAddress()).isEqualTo("0.0.0.0");
+    assertThat(settings.port()).isEqualTo(40123);
+    assertThat(settings.mtuBytes()).isEqualTo(32 * 1024);
+    assertThat(settings.termLengthBytes()).isEqualTo(16 * 1024 * 1024);
+    assertThat(settings.peerTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(settings.driverDirectoryParent()).isEqualTo(Path.of("/dev/shm"));
+    assertThat(settings.resolveAdvertisedHost()).isNotBlank();
+  }
+
+  @Test
+  void invalidSettingsAreRejectedWithTheKeyAndWhatIsAllowed() {
+    var config =
+        ConfigFactory.parseString("flotilla.worker.data-plane.term-length = 3MiB")
+            .withFallback(ConfigFactory.load());
+    assertThatThrownBy(() -> DataPlaneSettings.create(config))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("term-length must be a power of two");
+    var mtu =
+        ConfigFactory.parseString("flotilla.worker.data-plane.mtu = 100")
+            .withFallback(ConfigFactory.load());
+    assertThatThrownBy(() -> DataPlaneSettings.create(mtu)).hasMessageContaining("mtu");
+  }
+
+  @Test
+  void driverDirectoryIsUnderDevShmWhileRunningAndGoneAfterClose() {
+    Path directory;
+    try (TensorTransport transport =
+        TensorTransport.launch(DataPlaneSettings.loopback(Duration.ofSeconds(2)), "lifecycle")) {
+      assertThat(transport.endpoint().port()).isPositive();
+      assertThat(transport.endpoint().host()).isEqualTo("127.0.0.1");
+      assertThat(transport.endpoint().aeronChannel()).contains("mtu=32768");
+      directory = Path.of(transport.driverDirectory());
+      assertThat(directory).startsWith(Path.of("/dev/shm")).isDirectory();
+    }
+    assertThat(Files.exists(directory)).isFalse();
+  }
+}
