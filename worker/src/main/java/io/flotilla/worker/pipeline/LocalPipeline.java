@@ -93,6 +93,11 @@ public final class LocalPipeline implements AutoCloseable {
     return jobId + "-s" + stage + "-r" + replica;
   }
 
+  /** The transport of slot {@code index} (stage-major: {@code k * D + d}). */
+  public TensorTransport transport(int index) {
+    return transports.get(index);
+  }
+
   /** The executors, stage-major: index {@code k * D + d}. */
   public List<StageExecutor> executors() {
     return executors;
