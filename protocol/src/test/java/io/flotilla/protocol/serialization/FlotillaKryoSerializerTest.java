@@ -63,8 +63,10 @@ class FlotillaKryoSerializerTest {
         SAMPLES,
         c ->
             c.getPackageName().startsWith("io.flotilla.protocol")
-                // Job spec records have their own samples in JobSpecSerializationTest.
-                && !c.getPackageName().equals("io.flotilla.protocol.job"));
+                // Job spec records have their own samples in JobSpecSerializationTest, task
+                // messages in TaskMessageSerializationTest.
+                && !c.getPackageName().equals("io.flotilla.protocol.job")
+                && !c.getPackageName().equals("io.flotilla.protocol.task"));
   }
 
   @Test

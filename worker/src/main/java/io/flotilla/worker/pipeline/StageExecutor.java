@@ -126,6 +126,7 @@ public final class StageExecutor implements AutoCloseable {
   private final float gradClip;
   private ExecutorService thread;
   private long nextStep;
+  private StageExecutionException failure;
 
   // Per-step state.
   private Tensor[] inputs;
@@ -236,6 +237,11 @@ public final class StageExecutor implements AutoCloseable {
     return parameters;
   }
 
+  /** The stage's optimizer (moments and step count, for checkpoints). */
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
   /** The next step this executor expects. */
   public long nextStep() {
     return nextStep;
@@ -257,12 +263,21 @@ public final class StageExecutor implements AutoCloseable {
   }
 
   /**
-   * Runs training step {@code step}; steps must run in order from 0.
+   * Runs training step {@code step}; steps must run in order from 0. After a failure the executor's
+   * state is partial (gradients, possibly an update) and it refuses further steps.
    *
    * @return what this stage computed
    * @throws StageExecutionException when a peer fails, times out or sends a bad tensor, naming it
    */
   public StepReport runStep(long step) {
+    if (failure != null) {
+      throw new IllegalStateException(
+          "this executor failed at step "
+              + failure.step()
+              + " and its state is partial; build a new one (from a checkpoint): "
+              + failure.getMessage(),
+          failure);
+    }
     if (step != nextStep) {
       throw new IllegalStateException(
           "stage "
@@ -291,7 +306,7 @@ public final class StageExecutor implements AutoCloseable {
       nextStep++;
       return report;
     } catch (RuntimeException e) {
-      StageExecutionException failure = failure(step, e);
+      failure = wrap(step, e);
       abortNeighbours(failure.getMessage());
       throw failure;
     } finally {
@@ -712,7 +727,7 @@ public final class StageExecutor implements AutoCloseable {
     return "job " + jobId + " step " + step + " stage " + stageIndex + " replica " + replica;
   }
 
-  private StageExecutionException failure(long step, RuntimeException e) {
+  private StageExecutionException wrap(long step, RuntimeException e) {
     if (e instanceof StageExecutionException see) {
       return see;
     }

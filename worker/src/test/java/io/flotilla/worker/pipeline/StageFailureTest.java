@@ -38,6 +38,9 @@ class StageFailureTest {
           .hasMessageContaining("no tensor from peer " + LocalPipeline.slotWorkerId("silent", 1, 0))
           .hasMessageContaining("within 800 ms");
       assertThat(first.nextStep()).isZero();
+      assertThatThrownBy(() -> first.runStep(0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("failed at step 0");
       StageFailed failed =
           first.failed(0, new CompletionException(new StageExecutionException(0, "boom", null)));
       assertThat(failed.reason()).isEqualTo("boom");
