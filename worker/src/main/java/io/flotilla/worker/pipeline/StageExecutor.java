@@ -136,6 +136,8 @@ public final class StageExecutor implements AutoCloseable {
   private double lossSum;
   private long idleNanos;
   private final List<CompletableFuture<Void>> sends = new ArrayList<>();
+  private final ByteBuffer[] sendBuffers;
+  private final ByteBuffer[] reduceBuffers = new ByteBuffer[4];
 
   /**
    * An executor for {@code assignment}, sending and receiving through {@code transport} (whose
@@ -215,6 +217,7 @@ public final class StageExecutor implements AutoCloseable {
     this.passes =
         MicroBatchSchedule.passes(spec.parallelism().schedule(), stageIndex, stages, microBatches);
     this.pipeline = assignment.pipeline().stream().map(peers::peerOf).toList();
+    this.sendBuffers = new ByteBuffer[2 * microBatches + 1 + stages];
     List<DataPlanePeer> members = assignment.replicaRing().stream().map(peers::peerOf).toList();
     this.ring = new ReplicaGroup(jobId, stageIndex, members, replica);
     this.allReduce = new RingAllReduce(transport, timeout);
@@ -459,7 +462,7 @@ public final class StageExecutor implements AutoCloseable {
     for (int d = 0; d < shape.length; d++) {
       dims[d] = shape[d];
     }
-    ByteBuffer payload = ByteBuffer.allocateDirect(4 * t.size()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer payload = sendBuffer(sendSlot(microBatch, kind), 4 * t.size());
     payload.asFloatBuffer().put(t.data(), 0, t.size());
     TensorHeader header =
         new TensorHeader(jobId, step, microBatch, stageIndex, kind, TensorDtype.FLOAT32, dims);
@@ -483,6 +486,36 @@ public final class StageExecutor implements AutoCloseable {
                           + cause.getMessage(),
                       cause));
             }));
+  }
+
+  /**
+   * Send buffer slot: activations {@code 0..M-1}, gradients {@code M..2M-1}, the tied table's
+   * gradient {@code 2M}, norms to stage k {@code 2M+1+k}. Every send of a step completes before the
+   * step ends, so each slot's buffer is reused from step to step.
+   */
+  private int sendSlot(int microBatch, TensorKind kind) {
+    if (microBatch == TIED_MICRO_BATCH) {
+      return 2 * microBatches;
+    }
+    return kind == TensorKind.ACTIVATION ? microBatch : microBatches + microBatch;
+  }
+
+  private ByteBuffer sendBuffer(int slot, int bytes) {
+    ByteBuffer b = sendBuffers[slot];
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      sendBuffers[slot] = b;
+    }
+    return b.clear().limit(bytes);
+  }
+
+  private ByteBuffer reduceBuffer(int bucket, int bytes) {
+    ByteBuffer b = reduceBuffers[bucket];
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      reduceBuffers[bucket] = b;
+    }
+    return b.clear().limit(bytes);
   }
 
   private void awaitSends(long step) {
@@ -599,8 +632,7 @@ public final class StageExecutor implements AutoCloseable {
     for (Parameter p : params) {
       total += p.size();
     }
-    ByteBuffer buffer =
-        ByteBuffer.allocateDirect(Math.toIntExact(4 * total)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buffer = reduceBuffer(bucket, Math.toIntExact(4 * total));
     var floats = buffer.asFloatBuffer();
     for (Parameter p : params) {
       floats.put(select.apply(p).data(), 0, p.size());
@@ -647,7 +679,7 @@ public final class StageExecutor implements AutoCloseable {
     }
     for (int k = 0; k < stages; k++) {
       if (k != stageIndex) {
-        ByteBuffer payload = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer payload = sendBuffer(2 * microBatches + 1 + k, 8);
         payload.putLong(0, Double.doubleToRawLongBits(mine));
         TensorHeader header =
             new TensorHeader(
