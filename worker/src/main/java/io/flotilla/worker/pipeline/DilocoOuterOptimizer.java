@@ -42,6 +42,16 @@ public final class DilocoOuterOptimizer {
     }
   }
 
+  /** The anchor of {@code p}: its value at the last synchronisation (live, for checkpoints). */
+  public Tensor anchor(Parameter p) {
+    return anchors.get(p);
+  }
+
+  /** The outer momentum of {@code p} (live, for checkpoints). */
+  public Tensor momentum(Parameter p) {
+    return momenta.get(p);
+  }
+
   /** Sets each delta to anchor - current value (this replica's outer gradient). */
   public void computeDeltas() {
     for (Parameter p : parameters) {

@@ -1,6 +1,7 @@
 package io.flotilla.worker.pipeline;
 
 import io.flotilla.engine.backend.ComputeBackend;
+import io.flotilla.engine.checkpoint.Safetensors;
 import io.flotilla.engine.data.Batch;
 import io.flotilla.engine.data.Dataset;
 import io.flotilla.engine.model.Model;
@@ -35,15 +36,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -477,7 +483,7 @@ public final class StageExecutor implements AutoCloseable {
                       step,
                       where(step)
                           + ": sending "
-                          + kind.name().toLowerCase(java.util.Locale.ROOT)
+                          + kind.name().toLowerCase(Locale.ROOT)
                           + " of micro-batch "
                           + microBatch
                           + " to "
@@ -548,7 +554,7 @@ public final class StageExecutor implements AutoCloseable {
     String what =
         where(step)
             + ": "
-            + kind.name().toLowerCase(java.util.Locale.ROOT)
+            + kind.name().toLowerCase(Locale.ROOT)
             + " of micro-batch "
             + microBatch
             + " from "
@@ -601,7 +607,7 @@ public final class StageExecutor implements AutoCloseable {
           step,
           where(step)
               + ": waiting for "
-              + kind.name().toLowerCase(java.util.Locale.ROOT)
+              + kind.name().toLowerCase(Locale.ROOT)
               + " of micro-batch "
               + microBatch
               + " from stage "
@@ -621,10 +627,7 @@ public final class StageExecutor implements AutoCloseable {
 
   /** Sums {@code select(p)} of {@code params} over the replicas of this stage. */
   private void allReduce(
-      long step,
-      List<Parameter> params,
-      int bucket,
-      java.util.function.Function<Parameter, Tensor> select) {
+      long step, List<Parameter> params, int bucket, Function<Parameter, Tensor> select) {
     if (replicas == 1 || params.isEmpty()) {
       return;
     }
@@ -778,6 +781,97 @@ public final class StageExecutor implements AutoCloseable {
         transport.abort(ring.members().get(d), jobId, reason);
       }
     }
+  }
+
+  /**
+   * Writes this stage's training state into {@code dir} as {@code stage-K.safetensors}: the
+   * parameters under their state-dict names, AdamW moments as {@code exp_avg.NAME} and {@code
+   * exp_avg_sq.NAME}, DiLoCo anchors and momenta as {@code diloco.anchor.NAME} and {@code
+   * diloco.momentum.NAME}, and metadata (job, stage, layers, next step, optimizer steps). Call it
+   * between steps; replicas of a stage hold identical state in synchronous mode (in DiLoCo mode
+   * right after a synchronisation), so one replica per stage suffices.
+   *
+   * @return the file and the SHA-256 of its bytes (hex), for content addressing
+   */
+  public StageCheckpoint.Shard writeCheckpoint(Path dir) throws IOException {
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    for (Parameter p : parameters) {
+      tensors.put(p.name(), p.value());
+    }
+    for (Parameter p : parameters) {
+      tensors.put("exp_avg." + p.name(), optimizer.firstMoments().get(p.name()));
+      tensors.put("exp_avg_sq." + p.name(), optimizer.secondMoments().get(p.name()));
+      if (outer != null) {
+        tensors.put("diloco.anchor." + p.name(), outer.anchor(p));
+        tensors.put("diloco.momentum." + p.name(), outer.momentum(p));
+      }
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "pt");
+    meta.put("job", jobId);
+    meta.put("stage", Integer.toString(stageIndex));
+    meta.put("first_layer", Integer.toString(assignment.firstLayer()));
+    meta.put("end_layer", Integer.toString(assignment.endLayer()));
+    meta.put("next_step", Long.toString(nextStep));
+    meta.put("optimizer_steps", Integer.toString(optimizer.stepCount()));
+    return StageCheckpoint.write(dir, stageIndex, tensors, meta);
+  }
+
+  /**
+   * Restores the state {@link #writeCheckpoint} wrote for this stage, so that training continues at
+   * the step after it exactly as if it had not stopped. Only before the first step.
+   *
+   * @throws IllegalArgumentException when the file belongs to another stage or layer range, or a
+   *     tensor is missing or has the wrong shape (the message names it)
+   */
+  public void restore(Path file) throws IOException {
+    if (nextStep != 0) {
+      throw new IllegalStateException(
+          "restore before the first step; this executor is at step " + nextStep);
+    }
+    var contents = Safetensors.read(file);
+    Map<String, String> meta = contents.metadata();
+    String layers = assignment.firstLayer() + ".." + assignment.endLayer();
+    String theirs = meta.get("first_layer") + ".." + meta.get("end_layer");
+    if (!layers.equals(theirs)) {
+      throw new IllegalArgumentException(
+          file + " holds layers " + theirs + ", this stage computes layers " + layers);
+    }
+    Map<String, Tensor> tensors = contents.tensors();
+    for (Parameter p : parameters) {
+      copyInto(file, tensors, p.name(), p.value());
+      copyInto(file, tensors, "exp_avg." + p.name(), optimizer.firstMoments().get(p.name()));
+      copyInto(file, tensors, "exp_avg_sq." + p.name(), optimizer.secondMoments().get(p.name()));
+      if (outer != null) {
+        copyInto(file, tensors, "diloco.anchor." + p.name(), outer.anchor(p));
+        copyInto(file, tensors, "diloco.momentum." + p.name(), outer.momentum(p));
+      }
+    }
+    try {
+      optimizer.setStepCount(Integer.parseInt(meta.getOrDefault("optimizer_steps", "")));
+      nextStep = Long.parseLong(meta.getOrDefault("next_step", ""));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          file + " lacks a valid next_step / optimizer_steps in its metadata", e);
+    }
+  }
+
+  private static void copyInto(Path file, Map<String, Tensor> tensors, String name, Tensor target) {
+    Tensor t = tensors.get(name);
+    if (t == null) {
+      throw new IllegalArgumentException(file + " has no tensor " + name);
+    }
+    if (!Arrays.equals(t.shape(), target.shape())) {
+      throw new IllegalArgumentException(
+          file
+              + ": tensor "
+              + name
+              + " has shape "
+              + Arrays.toString(t.shape())
+              + ", expected "
+              + Arrays.toString(target.shape()));
+    }
+    t.copyTo(target);
   }
 
   /** Stops the executor's thread and drops tensors of this job that were never received. */
