@@ -17,10 +17,12 @@ import io.flotilla.engine.train.LocalTrainer;
 import io.flotilla.engine.train.Trainer;
 import io.flotilla.protocol.job.GradientSync;
 import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.task.RunStep;
 import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageSlot;
 import io.flotilla.protocol.task.StepReport;
+import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.worker.collective.CollectiveException;
 import io.flotilla.worker.collective.Compression;
 import io.flotilla.worker.collective.ReplicaGroup;
@@ -269,6 +271,27 @@ public final class StageExecutor implements AutoCloseable {
               });
     }
     return CompletableFuture.supplyAsync(() -> runStep(step), thread);
+  }
+
+  /**
+   * Carries out a scheduler's order on the executor's own thread. Completes with the {@link
+   * StepReport}, or with a {@link StageFailed} naming the cause (a peer, a timeout, an order for
+   * another job or out of sequence); never exceptionally, so an actor can pipe the result to itself
+   * and forward it as is.
+   */
+  public CompletableFuture<TaskMessage> run(RunStep order) {
+    if (!order.jobId().equals(jobId)) {
+      return CompletableFuture.completedFuture(
+          new StageFailed(
+              order.jobId(),
+              order.step(),
+              stageIndex,
+              replica,
+              transport.workerId(),
+              "this executor runs job " + jobId + ", not job " + order.jobId()));
+    }
+    return runStepAsync(order.step())
+        .handle((report, error) -> error == null ? report : failed(order.step(), error));
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.task.RunStep;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.worker.transport.DataPlaneSettings;
 import io.flotilla.worker.transport.TensorDtype;
@@ -45,6 +46,32 @@ class StageFailureTest {
           first.failed(0, new CompletionException(new StageExecutionException(0, "boom", null)));
       assertThat(failed.reason()).isEqualTo("boom");
       assertThat(failed.workerId()).isEqualTo(LocalPipeline.slotWorkerId("silent", 0, 0));
+      assertThat(first.run(new RunStep("silent", 0)).join())
+          .isInstanceOfSatisfying(
+              StageFailed.class,
+              f -> assertThat(f.reason()).contains("failed at step 0", "no tensor from peer"));
+      assertThat(first.run(new RunStep("another-job", 0)).join())
+          .isInstanceOfSatisfying(
+              StageFailed.class,
+              f -> assertThat(f.reason()).contains("runs job silent, not job another-job"));
+    }
+  }
+
+  @Test
+  void neighbourThatGoesAwayFailsTheStepNamingIt() throws Exception {
+    PipelineSettings patient = new PipelineSettings(Duration.ofSeconds(60), 1);
+    try (LocalPipeline pipeline =
+        LocalPipeline.start(
+            "gone", SPEC, patient, DataPlaneSettings.loopback(Duration.ofSeconds(5)))) {
+      pipeline.runStep(0);
+      StageExecutor second = pipeline.executors().get(1);
+      CompletableFuture<?> waiting = second.runStepAsync(1);
+      // Stage 0's worker disappears while stage 1 waits for its first activation of step 1.
+      pipeline.transport(0).close();
+      assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(StageExecutionException.class)
+          .hasMessageContaining("job gone step 1 stage 1 replica 0")
+          .hasMessageContaining("peer " + LocalPipeline.slotWorkerId("gone", 0, 0) + " went away");
     }
   }
 
