@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
  * formula (P - 1) / (M + P - 1).
  *
  * <p>The bubble share of a step is the time stages spent waiting for their neighbours inside the
- * micro-batch schedule divided by the schedule's total stage time (summed over stages). Warm-up
- * steps first, then the median over the measured steps.
+ * micro-batch schedule divided by the schedule's total stage time (summed over stages); the last
+ * column shows each stage's own share. Warm-up steps first, then the median over the measured
+ * steps.
  */
 @Command(
     name = "pipeline",
@@ -68,8 +69,10 @@ public final class PipelineBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--layers",
-      description = "Transformer blocks of the GPT (default: ${DEFAULT-VALUE}).",
-      defaultValue = "6")
+      description =
+          "Transformer blocks of the GPT, spread evenly over the stages (default:"
+              + " ${DEFAULT-VALUE}).",
+      defaultValue = "8")
   int layers;
 
   @Option(
@@ -91,7 +94,14 @@ public final class PipelineBenchCommand implements Callable<Integer> {
   int measuredSteps;
 
   /** One measured configuration. */
-  record Result(String schedule, int p, int m, double stepMs, double bubble, double formula) {}
+  record Result(
+      String schedule,
+      int p,
+      int m,
+      double stepMs,
+      double bubble,
+      double formula,
+      double[] stageBubbles) {}
 
   @Override
   public Integer call() {
@@ -132,26 +142,28 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       return 1;
     }
     out.println();
-    out.println("schedule  P  M  step ms  measured bubble  GPipe (P-1)/(M+P-1)  difference");
+    out.println(
+        "schedule  P  M  step ms  measured bubble  GPipe (P-1)/(M+P-1)  difference  per stage");
     for (Result r : results) {
       out.printf(
           Locale.ROOT,
-          "%-8s %2d %2d %8.1f %15.1f%% %19.1f%% %+10.1f pp%n",
+          "%-8s %2d %2d %8.1f %15.1f%% %19.1f%% %+8.1f pp  %s%n",
           r.schedule(),
           r.p(),
           r.m(),
           r.stepMs(),
           100 * r.bubble(),
           100 * r.formula(),
-          100 * (r.bubble() - r.formula()));
+          100 * (r.bubble() - r.formula()),
+          percentages(r.stageBubbles()));
     }
     return 0;
   }
 
   private String validate() {
     for (int p : stages) {
-      if (p < 1 || p > layers + 2) {
-        return "--stages must be in 1.." + (layers + 2) + " (blocks + 2), got " + p;
+      if (p < 1 || p > layers) {
+        return "--stages must be in 1.." + layers + " (at most one per block), got " + p;
       }
     }
     for (int m : microBatches) {
@@ -177,13 +189,15 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     int steps = warmupSteps + measuredSteps;
     JobSpec job = JobSpecParser.parse(yaml(schedule, p, m, steps));
     double[] bubbles = new double[measuredSteps];
+    double[][] stageBubbles = new double[p][measuredSteps];
     double[] stepMs = new double[measuredSteps];
     try (LocalPipeline pipeline =
         LocalPipeline.start(
             "bench-" + schedule + "-" + p + "-" + m,
             job,
             new PipelineSettings(Duration.ofSeconds(120), 1),
-            DataPlaneSettings.loopback(Duration.ofSeconds(30)))) {
+            DataPlaneSettings.loopback(Duration.ofSeconds(30)),
+            balancedBoundaries(p))) {
       for (int step = 0; step < steps; step++) {
         long start = System.nanoTime();
         List<StepReport> reports = pipeline.runStep(step);
@@ -194,13 +208,19 @@ public final class PipelineBenchCommand implements Callable<Integer> {
           for (StepReport r : reports) {
             idle += r.idleNanos();
             busy += r.computeNanos();
+            stageBubbles[r.stage()][step - warmupSteps] = r.bubbleShare();
           }
           bubbles[step - warmupSteps] = (double) idle / Math.max(1, idle + busy);
           stepMs[step - warmupSteps] = elapsed / 1e6;
         }
       }
     }
-    return new Result(schedule, p, m, median(stepMs), median(bubbles), (p - 1.0) / (m + p - 1.0));
+    double[] perStage = new double[p];
+    for (int k = 0; k < p; k++) {
+      perStage[k] = median(stageBubbles[k]);
+    }
+    return new Result(
+        schedule, p, m, median(stepMs), median(bubbles), (p - 1.0) / (m + p - 1.0), perStage);
   }
 
   private String yaml(String schedule, int p, int m, int steps) {
@@ -220,6 +240,29 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         checkpoint: {interval_steps: 1000}
         """
         .formatted(layers, width, steps, m * microBatchSize, m, p, schedule);
+  }
+
+  /**
+   * Stage boundaries that give every stage the same number of transformer blocks (as near as
+   * possible); the embedding joins the first stage and the head the last, since both cost little
+   * next to a block at this vocabulary. Layer 0 is the embedding, layer i + 1 block i, layer blocks
+   * + 1 the head.
+   */
+  int[] balancedBoundaries(int p) {
+    int[] b = new int[p + 1];
+    for (int k = 1; k < p; k++) {
+      b[k] = 1 + (int) ((long) layers * k / p);
+    }
+    b[p] = layers + 2;
+    return b;
+  }
+
+  private static String percentages(double[] shares) {
+    StringBuilder b = new StringBuilder();
+    for (double share : shares) {
+      b.append(b.isEmpty() ? "" : " / ").append(Math.round(100 * share)).append('%');
+    }
+    return b.toString();
   }
 
   private static double median(double[] values) {

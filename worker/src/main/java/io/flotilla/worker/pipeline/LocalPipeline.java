@@ -30,7 +30,11 @@ public final class LocalPipeline implements AutoCloseable {
   private final List<StageExecutor> executors = new ArrayList<>();
 
   private LocalPipeline(
-      String jobId, JobSpec spec, PipelineSettings settings, DataPlaneSettings dataPlane) {
+      String jobId,
+      JobSpec spec,
+      PipelineSettings settings,
+      DataPlaneSettings dataPlane,
+      int[] boundaries) {
     this.driver = DataPlaneDriver.launch(dataPlane);
     try {
       int stages = spec.parallelism().pipelineStages();
@@ -45,20 +49,15 @@ public final class LocalPipeline implements AutoCloseable {
           slots.add(new StageSlot(k, d, t.workerId(), t.endpoint(), t.udpPeer().streamId()));
         }
       }
-      int layers = ModelLayers.count(spec.model());
+      if (boundaries.length != stages + 1) {
+        throw new IllegalArgumentException(
+            "need " + (stages + 1) + " stage boundaries, got " + boundaries.length);
+      }
       for (int k = 0; k < stages; k++) {
         for (int d = 0; d < replicas; d++) {
           StageAssignment a =
               new StageAssignment(
-                  jobId,
-                  spec,
-                  k,
-                  stages,
-                  firstLayer(layers, k, stages),
-                  firstLayer(layers, k + 1, stages),
-                  d,
-                  replicas,
-                  slots);
+                  jobId, spec, k, stages, boundaries[k], boundaries[k + 1], d, replicas, slots);
           CpuBackend backend = new CpuBackend(settings.computeThreads());
           backends.add(backend);
           executors.add(
@@ -77,10 +76,29 @@ public final class LocalPipeline implements AutoCloseable {
     }
   }
 
-  /** Starts every slot of {@code spec} on loopback. */
+  /** Starts every slot of {@code spec} on loopback, with the layers split evenly. */
   public static LocalPipeline start(
       String jobId, JobSpec spec, PipelineSettings settings, DataPlaneSettings dataPlane) {
-    return new LocalPipeline(jobId, spec, settings, dataPlane);
+    int stages = spec.parallelism().pipelineStages();
+    int layers = ModelLayers.count(spec.model());
+    int[] boundaries = new int[stages + 1];
+    for (int k = 0; k <= stages; k++) {
+      boundaries[k] = firstLayer(layers, k, stages);
+    }
+    return new LocalPipeline(jobId, spec, settings, dataPlane, boundaries);
+  }
+
+  /**
+   * Starts every slot of {@code spec} on loopback; stage k computes layers {@code [boundaries[k],
+   * boundaries[k + 1])}.
+   */
+  public static LocalPipeline start(
+      String jobId,
+      JobSpec spec,
+      PipelineSettings settings,
+      DataPlaneSettings dataPlane,
+      int[] boundaries) {
+    return new LocalPipeline(jobId, spec, settings, dataPlane, boundaries.clone());
   }
 
   /** First layer of stage {@code k} of {@code stages} when layers are split evenly. */
