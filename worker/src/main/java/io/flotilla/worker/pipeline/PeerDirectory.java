@@ -14,9 +14,4 @@ public interface PeerDirectory {
   static PeerDirectory udp() {
     return slot -> DataPlanePeer.udp(slot.workerId(), slot.endpoint(), slot.streamId());
   }
-
-  /** Every slot over IPC: all slots' transports share this process's media driver. */
-  static PeerDirectory ipc() {
-    return slot -> DataPlanePeer.ipc(slot.workerId(), slot.streamId());
-  }
 }
