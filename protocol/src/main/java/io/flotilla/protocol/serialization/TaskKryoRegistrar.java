@@ -1,0 +1,20 @@
+package io.flotilla.protocol.serialization;
+
+import io.flotilla.protocol.task.RunStep;
+import io.flotilla.protocol.task.StageAssignment;
+import io.flotilla.protocol.task.StageFailed;
+import io.flotilla.protocol.task.StageSlot;
+import io.flotilla.protocol.task.StepReport;
+
+/** Registers the stage-execution messages of {@code io.flotilla.protocol.task}: ids 500-699. */
+public final class TaskKryoRegistrar implements KryoRegistrar {
+
+  @Override
+  public void register(KryoRegistrations r) {
+    r.add(500, StageAssignment.class);
+    r.add(501, StageSlot.class);
+    r.add(502, RunStep.class);
+    r.add(503, StepReport.class);
+    r.add(504, StageFailed.class);
+  }
+}

@@ -1,0 +1,61 @@
+package io.flotilla.protocol.task;
+
+import java.util.Objects;
+
+/**
+ * What one stage replica computed in one step. The digests let a verifier compare redundant
+ * executions without receiving tensors: replicas of a stage that worked correctly report the same
+ * gradient digest (after the all-reduce) and the same parameter digest (after the update).
+ *
+ * @param jobId the job
+ * @param step the step, 0-based
+ * @param stage pipeline stage k
+ * @param replica replica d
+ * @param workerId the worker that ran it
+ * @param loss mean training loss over this replica's micro-batches; NaN except on the last stage
+ * @param examples training examples this replica processed in the step
+ * @param tokens input tokens (sequence models) or examples (classifiers) processed
+ * @param computeNanos time spent computing and sending in the step
+ * @param idleNanos time spent waiting for peers inside the micro-batch schedule (the pipeline
+ *     bubble)
+ * @param syncNanos time spent in gradient or parameter synchronisation after the schedule
+ * @param gradNorm global gradient norm over all stages, before clipping
+ * @param lr learning rate of the step
+ * @param gradientDigest SHA-256 (hex) of the stage's gradient after the all-reduce, before clipping
+ * @param parameterDigest SHA-256 (hex) of the stage's parameters after the update
+ */
+public record StepReport(
+    String jobId,
+    long step,
+    int stage,
+    int replica,
+    String workerId,
+    double loss,
+    long examples,
+    long tokens,
+    long computeNanos,
+    long idleNanos,
+    long syncNanos,
+    double gradNorm,
+    double lr,
+    String gradientDigest,
+    String parameterDigest)
+    implements TaskMessage {
+  public StepReport {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(workerId, "workerId");
+    Objects.requireNonNull(gradientDigest, "gradientDigest");
+    Objects.requireNonNull(parameterDigest, "parameterDigest");
+  }
+
+  /** Whether this report carries a loss (only the last stage computes it). */
+  public boolean hasLoss() {
+    return !Double.isNaN(loss);
+  }
+
+  /** Share of the schedule's time this stage waited for peers: idle / (compute + idle). */
+  public double bubbleShare() {
+    long total = computeNanos + idleNanos;
+    return total == 0 ? 0 : (double) idleNanos / total;
+  }
+}

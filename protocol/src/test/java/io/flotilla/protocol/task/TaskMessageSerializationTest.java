@@ -1,0 +1,141 @@
+package io.flotilla.protocol.task;
+
+import static io.flotilla.protocol.testing.SerializationAssertions.assertEveryMessageHasSample;
+import static io.flotilla.protocol.testing.SerializationAssertions.assertRoundTrips;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(LogCapturingExtension.class)
+class TaskMessageSerializationTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  /** examples/addition-gpt.yaml: GPT with 2 blocks (4 layers), 2 stages x 2 replicas. */
+  static JobSpec spec() {
+    Path example = Path.of("..", "examples", "addition-gpt.yaml");
+    try {
+      return JobSpecParser.parse(example);
+    } catch (Exception e) {
+      throw new AssertionError("cannot read " + example.toAbsolutePath(), e);
+    }
+  }
+
+  static List<StageSlot> slots(int stages, int replicas) {
+    List<StageSlot> slots = new ArrayList<>();
+    for (int k = 0; k < stages; k++) {
+      for (int d = 0; d < replicas; d++) {
+        slots.add(
+            new StageSlot(
+                k,
+                d,
+                "w-" + k + "-" + d,
+                new DataPlaneEndpoint("10.0.0." + (k * replicas + d + 1), 40123, 32768),
+                1001));
+      }
+    }
+    return slots;
+  }
+
+  static StageAssignment assignment(int stage, int replica) {
+    return new StageAssignment(
+        "job-7", spec(), stage, 2, stage * 2, stage * 2 + 2, replica, 2, slots(2, 2));
+  }
+
+  @Test
+  void everyTaskMessageRoundTrips() {
+    List<Object> samples =
+        List.of(
+            assignment(1, 0),
+            slots(1, 1).get(0),
+            new RunStep("job-7", 41),
+            new StepReport(
+                "job-7",
+                41,
+                1,
+                0,
+                "w-1-0",
+                2.25,
+                16,
+                176,
+                12_000_000,
+                3_000_000,
+                400_000,
+                0.93,
+                1e-3,
+                "ab".repeat(32),
+                "cd".repeat(32)),
+            new StepReport(
+                "job-7",
+                41,
+                0,
+                1,
+                "w-0-1",
+                Double.NaN,
+                16,
+                176,
+                12_000_000,
+                3_000_000,
+                0,
+                0.93,
+                1e-3,
+                "ab".repeat(32),
+                "cd".repeat(32)),
+            new StageFailed(
+                "job-7", 41, 1, 0, "w-1-0", "no tensor from peer w-0-0 within 30000 ms"));
+    for (Object sample : samples) {
+      assertRoundTrips(kit.system(), sample);
+    }
+    assertEveryMessageHasSample(
+        kit.system(),
+        samples,
+        type -> type.getPackageName().equals(RunStep.class.getPackageName()));
+  }
+
+  @Test
+  void assignmentNamesNeighboursAndRing() {
+    StageAssignment a = assignment(1, 1);
+    assertThat(a.self().workerId()).isEqualTo("w-1-1");
+    assertThat(a.isLastStage()).isTrue();
+    assertThat(a.isFirstStage()).isFalse();
+    assertThat(a.replicaRing()).extracting(StageSlot::workerId).containsExactly("w-1-0", "w-1-1");
+    assertThat(a.pipeline()).extracting(StageSlot::workerId).containsExactly("w-0-1", "w-1-1");
+  }
+
+  @Test
+  void inconsistentAssignmentsAreRejectedWithTheReason() {
+    JobSpec spec = spec();
+    assertThatThrownBy(() -> new StageAssignment("j", spec, 0, 2, 0, 2, 0, 2, slots(2, 1)))
+        .hasMessageContaining("need 4 slots");
+    assertThatThrownBy(() -> new StageAssignment("j", spec, 1, 2, 2, 3, 0, 2, slots(2, 2)))
+        .hasMessageContaining("last stage must end at layer 4");
+    assertThatThrownBy(() -> new StageAssignment("j", spec, 0, 3, 0, 1, 0, 2, slots(3, 2)))
+        .hasMessageContaining("spec asks for 2 x 2");
+    List<StageSlot> twice = new ArrayList<>(slots(2, 2));
+    twice.set(3, new StageSlot(1, 0, "w-9", twice.get(3).endpoint(), 1001));
+    assertThatThrownBy(() -> new StageAssignment("j", spec, 0, 2, 0, 2, 0, 2, twice))
+        .hasMessageContaining("slot (1, 0) appears twice");
+  }
+
+  @Test
+  void reportComputesBubbleShare() {
+    StepReport r = new StepReport("j", 0, 0, 0, "w", Double.NaN, 1, 1, 300, 100, 0, 1, 1, "", "");
+    assertThat(r.hasLoss()).isFalse();
+    assertThat(r.bubbleShare()).isEqualTo(0.25);
+  }
+}
