@@ -111,19 +111,22 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Worker ids in the seed's registry replica. */
   public Set<String> registryIds() {
+    return new java.util.TreeSet<>(registry().keySet());
+  }
+
+  /** The seed's registry replica (empty when it does not answer within 5 s). */
+  public java.util.Map<String, io.flotilla.protocol.worker.WorkerCapabilities> registry() {
     try {
-      return new java.util.TreeSet<>(
-          AskPattern.ask(
-                  seed.registry(),
-                  WorkerRegistry.GetWorkers::new,
-                  Duration.ofSeconds(3),
-                  seed.system().scheduler())
-              .toCompletableFuture()
-              .get(5, TimeUnit.SECONDS)
-              .byId()
-              .keySet());
+      return AskPattern.ask(
+              seed.registry(),
+              WorkerRegistry.GetWorkers::new,
+              Duration.ofSeconds(3),
+              seed.system().scheduler())
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS)
+          .byId();
     } catch (Exception e) {
-      return Set.of();
+      return java.util.Map.of();
     }
   }
 

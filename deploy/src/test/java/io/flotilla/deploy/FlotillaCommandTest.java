@@ -7,9 +7,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line: help, exit codes, clear errors for bad input. */
 class FlotillaCommandTest {
@@ -93,9 +95,22 @@ class FlotillaCommandTest {
   }
 
   @Test
-  void demoStartsAClusterPrintsItsStatusAndExits() {
-    assertThat(FlotillaCommand.execute("demo", "--workers", "2")).isZero();
+  void demoStartsAClusterTrainsOnItsWorkersAndSavesTheModel(@TempDir Path outDir) {
+    assertThat(
+            FlotillaCommand.execute(
+                "demo", "--workers", "4", "--steps", "3", "--out", outDir.toString()))
+        .isZero();
+    // The trained model was exported: Hugging Face layout with weights and config.
+    assertThat(outDir.resolve("model/model.safetensors")).isNotEmptyFile();
+    assertThat(outDir.resolve("model/config.json")).isNotEmptyFile();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("All 4 nodes Up and 2 workers registered", "worker-1", "worker-2", "scheduler");
+        .contains(
+            "All 6 nodes Up and 4 workers registered",
+            "worker-1",
+            "worker-4",
+            "scheduler",
+            "step 3/3",
+            "Held-out exact-match accuracy",
+            "Work per worker");
   }
 }

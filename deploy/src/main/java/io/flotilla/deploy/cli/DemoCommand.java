@@ -53,9 +53,29 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--workers",
-      defaultValue = "3",
+      defaultValue = "4",
       description = "Number of workers (default ${DEFAULT-VALUE}).")
   int workers;
+
+  @Option(
+      names = "--job",
+      paramLabel = "JOB.yaml",
+      description = "Job spec to train (default: the bundled examples/addition-gpt.yaml).")
+  java.nio.file.Path job;
+
+  @Option(
+      names = "--steps",
+      defaultValue = "400",
+      description =
+          "Optimizer steps to train, at most the spec's training.steps (default"
+              + " ${DEFAULT-VALUE}); 0 skips training and only shows the cluster.")
+  long steps;
+
+  @Option(
+      names = "--out",
+      defaultValue = "run/demo",
+      description = "Where the model and stage checkpoints go (default ${DEFAULT-VALUE}).")
+  java.nio.file.Path outputDir;
 
   @Option(
       names = "--timeout-seconds",
@@ -67,17 +87,51 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Show the nodes' logs.")
   boolean verbose;
 
-  /** The phases, in order; later issues add theirs (e.g. training) here. */
-  protected List<DemoPhase> phases() {
+  /** The phases, in order. */
+  protected List<DemoPhase> phases(io.flotilla.protocol.job.JobSpec spec) {
     List<DemoPhase> phases = new ArrayList<>();
     phases.add(new StatusPhase());
+    if (spec != null) {
+      phases.add(new io.flotilla.deploy.DemoTraining(spec, steps, outputDir));
+    }
     return phases;
+  }
+
+  /** The job to train: --job, else the bundled example; null when training is off. */
+  private io.flotilla.protocol.job.JobSpec loadSpec() throws java.io.IOException {
+    if (steps == 0) {
+      return null;
+    }
+    if (job != null) {
+      return io.flotilla.protocol.job.JobSpecParser.parse(job);
+    }
+    try (var in = DemoCommand.class.getResourceAsStream("/examples/addition-gpt.yaml")) {
+      if (in == null) {
+        throw new java.io.FileNotFoundException("bundled examples/addition-gpt.yaml is missing");
+      }
+      return io.flotilla.protocol.job.JobSpecParser.parse(
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    }
   }
 
   @Override
   public Integer call() throws Exception {
     if (workers < 1 || workers > 32) {
       System.err.println("error: --workers must be in 1..32, was " + workers);
+      return 2;
+    }
+    if (steps < 0) {
+      System.err.println("error: --steps must be >= 0, was " + steps);
+      return 2;
+    }
+    io.flotilla.protocol.job.JobSpec spec;
+    try {
+      spec = loadSpec();
+    } catch (io.flotilla.protocol.job.InvalidJobSpecException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("error: cannot read the job spec: " + e.getMessage());
       return 2;
     }
     if (!verbose) {
@@ -98,7 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf(
           "All %d nodes Up and %d workers registered after %d ms.%n%n",
           workers + 2, workers, (System.nanoTime() - t0) / 1_000_000);
-      for (DemoPhase phase : phases()) {
+      for (DemoPhase phase : phases(spec)) {
         out.println("== " + phase.name());
         int rc = phase.run(cluster, out);
         if (rc != 0) {
