@@ -43,11 +43,23 @@ class FlotillaCommandTest {
           {"scheduler", "--help"},
           {"cluster", "status", "--help"},
           {"demo", "--help"},
-          {"bench", "cluster", "--help"}
+          {"bench", "--help"},
+          {"bench", "cluster", "--help"},
+          {"bench", "engine", "--help"},
+          {"bench", "transport", "--help"},
+          {"plan", "--help"},
+          {"ledger", "--help"},
+          {"train-local", "--help"},
+          {"model", "--help"},
+          {"model", "eval", "--help"},
+          {"model", "export", "--help"}
         }) {
       assertThat(FlotillaCommand.execute(args)).as(String.join(" ", args)).isZero();
     }
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--seed=HOST:PORT", "--config=FILE");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("--seed=HOST:PORT", "--config=FILE")
+        .contains("train-local", "JOB.yaml", "--checkpoint=<checkpoint>")
+        .contains("engine", "transport");
   }
 
   @Test
@@ -97,5 +109,21 @@ class FlotillaCommandTest {
     assertThat(FlotillaCommand.execute("demo", "--workers", "2")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("All 4 nodes Up and 2 workers registered", "worker-1", "worker-2", "scheduler");
+  }
+
+  @Test
+  void trainLocalReportsEverySpecErrorWithItsPath(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path spec = dir.resolve("bad.yaml");
+    java.nio.file.Files.writeString(
+        spec,
+        "name: bad\nmodel: {type: gpt, layers: 1, width: 8, heads: 2, context: 5}\n"
+            + "dataset: {type: addition, options: {eval_samples: 10}}\n"
+            + "training: {steps: 5, global_batch: 4}\n");
+    assertThat(FlotillaCommand.execute("train-local", spec.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("invalid job spec (2 errors)")
+        .contains("dataset.options.eval_samples: unknown field")
+        .contains("model.context: must be at least 3 x dataset.options.digits + 3 = 12");
   }
 }
