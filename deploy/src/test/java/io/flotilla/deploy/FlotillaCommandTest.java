@@ -117,13 +117,13 @@ class FlotillaCommandTest {
     java.nio.file.Path spec = dir.resolve("bad.yaml");
     java.nio.file.Files.writeString(
         spec,
-        "name: bad\nmodel: {type: gpt, layers: 1, width: 8, heads: 2, context: 5}\n"
+        "name: bad\nmodel: {type: gpt, layers: 1, width: 8, heads: 2, context: 12}\n"
             + "dataset: {type: addition, options: {eval_samples: 10}}\n"
-            + "training: {steps: 5, global_batch: 4}\n");
+            + "training: {steps: 0, global_batch: 4}\n");
     assertThat(FlotillaCommand.execute("train-local", spec.toString())).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("invalid job spec (2 errors)")
         .contains("dataset.options.eval_samples: unknown field")
-        .contains("model.context: must be at least 3 x dataset.options.digits + 3 = 12");
+        .contains("line 4: training.steps: must be an integer in 1..100000000; got 0");
   }
 }
