@@ -45,11 +45,23 @@ class FlotillaCommandTest {
           {"scheduler", "--help"},
           {"cluster", "status", "--help"},
           {"demo", "--help"},
-          {"bench", "cluster", "--help"}
+          {"bench", "--help"},
+          {"bench", "cluster", "--help"},
+          {"bench", "engine", "--help"},
+          {"bench", "transport", "--help"},
+          {"plan", "--help"},
+          {"ledger", "--help"},
+          {"train-local", "--help"},
+          {"model", "--help"},
+          {"model", "eval", "--help"},
+          {"model", "export", "--help"}
         }) {
       assertThat(FlotillaCommand.execute(args)).as(String.join(" ", args)).isZero();
     }
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--seed=HOST:PORT", "--config=FILE");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("--seed=HOST:PORT", "--config=FILE")
+        .contains("train-local", "JOB.yaml", "--checkpoint=<checkpoint>")
+        .contains("engine", "transport");
   }
 
   @Test
@@ -112,5 +124,21 @@ class FlotillaCommandTest {
             "step 3/3",
             "Held-out exact-match accuracy",
             "Work per worker");
+  }
+
+  @Test
+  void trainLocalReportsEverySpecErrorWithItsPath(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path spec = dir.resolve("bad.yaml");
+    java.nio.file.Files.writeString(
+        spec,
+        "name: bad\nmodel: {type: gpt, layers: 1, width: 8, heads: 2, context: 12}\n"
+            + "dataset: {type: addition, options: {eval_samples: 10}}\n"
+            + "training: {steps: 0, global_batch: 4}\n");
+    assertThat(FlotillaCommand.execute("train-local", spec.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("invalid job spec (2 errors)")
+        .contains("dataset.options.eval_samples: unknown field")
+        .contains("line 4: training.steps: must be an integer in 1..100000000; got 0");
   }
 }

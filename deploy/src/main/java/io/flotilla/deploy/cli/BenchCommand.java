@@ -2,7 +2,9 @@ package io.flotilla.deploy.cli;
 
 import ch.qos.logback.classic.Level;
 import io.flotilla.deploy.LocalCluster;
+import io.flotilla.engine.cli.BenchEngineCommand;
 import io.flotilla.worker.WorkerNode;
+import io.flotilla.worker.cli.TransportBenchCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,7 +22,11 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measurements.",
-    subcommands = {BenchCommand.Cluster.class})
+    subcommands = {
+      BenchCommand.Cluster.class,
+      BenchEngineCommand.class,
+      TransportBenchCommand.class
+    })
 public final class BenchCommand implements Callable<Integer> {
 
   @Override

@@ -1,5 +1,7 @@
 package io.flotilla.deploy.cli;
 
+import io.flotilla.engine.cli.ModelCommand;
+import io.flotilla.engine.cli.TrainLocalCommand;
 import io.flotilla.ledger.cli.LedgerCommand;
 import io.flotilla.scheduler.cli.PlanCommand;
 import java.util.concurrent.Callable;
@@ -19,6 +21,8 @@ import picocli.CommandLine.Command;
       SchedulerCommand.class,
       ClusterCommand.class,
       PlanCommand.class,
+      TrainLocalCommand.class,
+      ModelCommand.class,
       LedgerCommand.class,
       BenchCommand.class
     })

@@ -44,7 +44,10 @@ public final class ModelCommand implements Callable<Integer> {
         description = "dataset: addition[:DIGITS], text:FILE, tokens:FILE_OR_DIR or idx:DIR")
     String data;
 
-    @Option(names = "--samples", defaultValue = "1000", description = "held-out samples")
+    @Option(
+        names = "--samples",
+        defaultValue = "1000",
+        description = "held-out samples (addition: sums; text/tokens: windows; idx: images)")
     int samples;
 
     @Option(names = "--json", description = "print JSON")
@@ -61,7 +64,8 @@ public final class ModelCommand implements Callable<Integer> {
               Datasets.open(
                   parseData(data, samples),
                   model.config().context(),
-                  model.config().isGpt() ? model.config().vocab() : 0);
+                  model.config().isGpt() ? model.config().vocab() : 0,
+                  samples);
         } catch (IllegalArgumentException e) {
           System.err.println("error: " + e.getMessage());
           return 2;
@@ -91,8 +95,8 @@ public final class ModelCommand implements Callable<Integer> {
     String type = colon < 0 ? spec : spec.substring(0, colon);
     String rest = colon < 0 ? null : spec.substring(colon + 1);
     Map<String, String> options = new LinkedHashMap<>();
-    options.put("eval_samples", Integer.toString(samples));
     if (type.equals("addition")) {
+      options.put("eval_examples", Integer.toString(samples));
       if (rest != null) {
         options.put("digits", rest);
       }

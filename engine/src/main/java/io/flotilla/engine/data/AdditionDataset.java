@@ -10,7 +10,9 @@ package io.flotilla.engine.data;
  * scored only on predicting the n+1 answer digits.
  *
  * <p>Pairs whose hash falls in a fixed 2% slice are held out: never drawn for training, used for
- * evaluation.
+ * evaluation. Training draws from a pool of {@code trainExamples} sums generated from the seed (a
+ * few may repeat); when the pool is at least the number of possible pairs, every pair outside the
+ * held-out slice is drawn directly.
  */
 public final class AdditionDataset implements Dataset {
   /** Token of '+'. */
@@ -21,16 +23,36 @@ public final class AdditionDataset implements Dataset {
 
   private final int digits;
   private final long modulus;
+  private final long trainExamples;
   private final int[] evalA;
   private final int[] evalB;
 
-  /** Addition of numbers with {@code digits} digits (1..9), {@code evalSamples} held-out sums. */
+  /**
+   * Addition of numbers with {@code digits} digits (1..9), training on every pair outside the
+   * held-out slice, {@code evalSamples} held-out sums.
+   */
   public AdditionDataset(int digits, int evalSamples) {
+    this(digits, Long.MAX_VALUE, evalSamples);
+  }
+
+  /**
+   * Addition of numbers with {@code digits} digits (1..9), training on a pool of {@code
+   * trainExamples} sums (>= 1), {@code evalSamples} held-out sums.
+   */
+  public AdditionDataset(int digits, long trainExamples, int evalSamples) {
     if (digits < 1 || digits > 9) {
       throw new IllegalArgumentException("addition digits must be in 1..9, got " + digits);
     }
+    if (trainExamples < 1 || evalSamples < 1) {
+      throw new IllegalArgumentException(
+          "addition train_examples and eval_examples must be >= 1, got "
+              + trainExamples
+              + " and "
+              + evalSamples);
+    }
     this.digits = digits;
     this.modulus = pow10(digits);
+    this.trainExamples = trainExamples;
     int want = (int) Math.min(evalSamples, Math.max(1, modulus * modulus / 50));
     evalA = new int[want];
     evalB = new int[want];
@@ -100,13 +122,20 @@ public final class AdditionDataset implements Dataset {
   @Override
   public void fillTrain(long seed, long step, int firstSample, int count, Batch batch) {
     batch.reshape(new int[] {count, inputLength()}, new int[] {count, inputLength()});
+    boolean pooled = trainExamples < modulus * modulus;
     for (int i = 0; i < count; i++) {
       long j = firstSample + i;
       long a;
       long b;
       int attempt = 0;
+      // With a pool, sample j picks pool entry k, whose pair is generated from (seed, k) alone.
+      long poolEntry =
+          pooled ? Math.floorMod(Dataset.sampleHash(seed, step, j), trainExamples) : -1;
       do {
-        long h = Dataset.sampleHash(seed, step, j * 64 + attempt++);
+        long h =
+            pooled
+                ? Dataset.sampleHash(seed, -2, poolEntry * 64 + attempt++)
+                : Dataset.sampleHash(seed, step, j * 64 + attempt++);
         a = Math.floorMod(h, modulus);
         b = Math.floorMod(h >>> 32, modulus);
       } while (isHeldOut(a, b));
@@ -172,6 +201,10 @@ public final class AdditionDataset implements Dataset {
 
   @Override
   public String describe() {
-    return digits + "-digit addition (" + evalA.length + " held-out sums)";
+    return digits
+        + "-digit addition ("
+        + (trainExamples < modulus * modulus ? trainExamples + " training sums, " : "")
+        + evalA.length
+        + " held-out sums)";
   }
 }

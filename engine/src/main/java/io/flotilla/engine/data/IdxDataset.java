@@ -24,14 +24,22 @@ public final class IdxDataset implements Dataset {
   private final int maxEval;
   private final Path source;
 
-  /** Loads the four files from {@code dir}. */
+  /** Loads the four files {@code train-*} and {@code t10k-*} from {@code dir}. */
   public IdxDataset(Path dir, int maxEval) {
+    this(dir, "train", "t10k", maxEval);
+  }
+
+  /**
+   * Loads {@code <trainPrefix>-images-idx3-ubyte}, {@code <trainPrefix>-labels-idx1-ubyte} and the
+   * same for {@code evalPrefix} from {@code dir}, each optionally gzipped.
+   */
+  public IdxDataset(Path dir, String trainPrefix, String evalPrefix, int maxEval) {
     this.source = dir;
     this.maxEval = maxEval;
-    Idx ti = readIdx(find(dir, "train-images-idx3-ubyte"), 3);
-    Idx tl = readIdx(find(dir, "train-labels-idx1-ubyte"), 1);
-    Idx vi = readIdx(find(dir, "t10k-images-idx3-ubyte"), 3);
-    Idx vl = readIdx(find(dir, "t10k-labels-idx1-ubyte"), 1);
+    Idx ti = readIdx(find(dir, trainPrefix + "-images-idx3-ubyte"), 3);
+    Idx tl = readIdx(find(dir, trainPrefix + "-labels-idx1-ubyte"), 1);
+    Idx vi = readIdx(find(dir, evalPrefix + "-images-idx3-ubyte"), 3);
+    Idx vl = readIdx(find(dir, evalPrefix + "-labels-idx1-ubyte"), 1);
     if (ti.count != tl.count || vi.count != vl.count) {
       throw new IllegalArgumentException(
           "IDX files in " + dir + " disagree: image and label counts differ");

@@ -12,8 +12,8 @@ import java.util.TreeSet;
 
 /**
  * Character-level language modelling on a UTF-8 text file. The vocabulary is the sorted set of
- * distinct code points in the file; the first 90% of the characters train, the last 10% are held
- * out.
+ * distinct code points in the file; the last {@code evalFraction} of the characters (10% by
+ * default) is held out, the rest trains.
  */
 public final class TextDataset extends TokenWindows {
   private final int[] tokens;
@@ -21,9 +21,18 @@ public final class TextDataset extends TokenWindows {
   private final int split;
   private final Path source;
 
-  /** Loads {@code file}; throws {@link IllegalArgumentException} for unreadable or bad files. */
+  /** Loads {@code file} holding out its last 10%. */
   public TextDataset(Path file, int context, int maxEval) {
+    this(file, context, 0.1, maxEval);
+  }
+
+  /**
+   * Loads {@code file} holding out its last {@code evalFraction} (0..0.5); throws {@link
+   * IllegalArgumentException} for unreadable or bad files.
+   */
+  public TextDataset(Path file, int context, double evalFraction, int maxEval) {
     super(context, maxEval);
+    TokenWindows.checkFraction(evalFraction);
     this.source = file;
     String text;
     try {
@@ -50,7 +59,7 @@ public final class TextDataset extends TokenWindows {
     for (int i = 0; i < cps.length; i++) {
       tokens[i] = Arrays.binarySearch(vocabulary, cps[i]);
     }
-    split = (int) (tokens.length * 0.9);
+    split = (int) (tokens.length * (1 - evalFraction));
     checkLengths("text dataset " + file + " (" + tokens.length + " characters)");
   }
 

@@ -8,7 +8,8 @@ import java.nio.file.Path;
 
 /**
  * nanoGPT token files: flat little-endian uint16 token ids. The source is either a directory
- * holding {@code train.bin} and {@code val.bin}, or one file whose last 10% is held out.
+ * holding {@code train.bin} and {@code val.bin}, or one file evaluated on a separate file or on its
+ * last {@code evalFraction} (10% by default).
  */
 public final class TokenFileDataset extends TokenWindows {
   private final char[] train;
@@ -21,14 +22,27 @@ public final class TokenFileDataset extends TokenWindows {
    * IllegalArgumentException}.
    */
   public TokenFileDataset(Path source, int context, int vocab, int maxEval) {
+    this(source, null, 0.1, context, vocab, maxEval);
+  }
+
+  /**
+   * Loads the tokens of {@code source}, evaluating on {@code evalSource} when not null, else on the
+   * last {@code evalFraction} (0..0.5) of {@code source}; {@code vocab} 0 means the largest id + 1.
+   */
+  public TokenFileDataset(
+      Path source, Path evalSource, double evalFraction, int context, int vocab, int maxEval) {
     super(context, maxEval);
     this.source = source;
+    TokenWindows.checkFraction(evalFraction);
     if (Files.isDirectory(source)) {
       train = read(source.resolve("train.bin"));
-      eval = read(source.resolve("val.bin"));
+      eval = read(evalSource != null ? evalSource : source.resolve("val.bin"));
+    } else if (evalSource != null) {
+      train = read(source);
+      eval = read(evalSource);
     } else {
       char[] all = read(source);
-      int split = (int) (all.length * 0.9);
+      int split = (int) (all.length * (1 - evalFraction));
       train = java.util.Arrays.copyOfRange(all, 0, split);
       eval = java.util.Arrays.copyOfRange(all, split, all.length);
     }

@@ -85,4 +85,12 @@ abstract class TokenWindows implements Dataset {
       }
     }
   }
+
+  /** Checks a held-out share of a stream. */
+  static void checkFraction(double evalFraction) {
+    if (!(evalFraction >= 0 && evalFraction <= 0.5)) {
+      throw new IllegalArgumentException(
+          "dataset.options.eval_fraction must be in 0..0.5, got " + evalFraction);
+    }
+  }
 }

@@ -74,7 +74,10 @@ public final class LocalTrainer {
     int vocab = c.vocab() == 0 ? data.vocabSize() : c.vocab();
     if (vocab < data.vocabSize()) {
       throw new IllegalArgumentException(
-          "model.vocab " + vocab + " is smaller than the dataset's " + data.vocabSize());
+          "model vocabulary (vocab_size or num_classes) "
+              + vocab
+              + " is smaller than the dataset's "
+              + data.vocabSize());
     }
     int context = !c.isGpt() ? 0 : c.context() == 0 ? data.inputLength() : c.context();
     if (c.isGpt() && context < data.inputLength()) {
@@ -86,6 +89,14 @@ public final class LocalTrainer {
               + ")");
     }
     int inputs = c.inputs() == 0 ? data.inputLength() : c.inputs();
+    if (!c.isGpt() && inputs != data.inputLength()) {
+      throw new IllegalArgumentException(
+          "model.input_size "
+              + inputs
+              + " does not match the dataset's "
+              + data.inputLength()
+              + " features per example");
+    }
     return Model.create(backend, c.withData(vocab, inputs, context), job.training().seed());
   }
 
@@ -100,7 +111,8 @@ public final class LocalTrainer {
               + job.dataset().type()
               + " (gpt needs addition/text/tokens, mlp needs idx)");
     }
-    return Datasets.open(job.dataset(), job.model().context(), job.model().vocab());
+    return Datasets.open(
+        job.dataset(), job.model().context(), job.model().vocab(), Datasets.DEFAULT_MAX_EVAL);
   }
 
   /** Runs the job. */

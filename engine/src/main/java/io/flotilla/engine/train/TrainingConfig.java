@@ -11,7 +11,8 @@ import io.flotilla.engine.optim.OptimizerConfig;
  * @param seed seed for initialisation, data order and dropout
  * @param optimizer AdamW hyper-parameters (peak lr)
  * @param warmupSteps linear warm-up steps of the schedule
- * @param minLr learning rate at the end of the cosine decay
+ * @param minLrRatio learning rate at the end of the cosine decay as a fraction of the peak (1 =
+ *     constant after warm-up)
  * @param checkpointInterval write a checkpoint every this many steps (0 = only at the end)
  * @param evalInterval evaluate on held-out data every this many steps (0 = only at the end)
  */
@@ -22,7 +23,7 @@ public record TrainingConfig(
     long seed,
     OptimizerConfig optimizer,
     int warmupSteps,
-    float minLr,
+    double minLrRatio,
     int checkpointInterval,
     int evalInterval) {
 
@@ -43,10 +44,29 @@ public record TrainingConfig(
       throw new IllegalArgumentException(
           "training.schedule.warmup_steps, checkpoint_interval and eval_interval must be >= 0");
     }
-    if (minLr < 0 || minLr > optimizer.lr()) {
+    if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
       throw new IllegalArgumentException(
-          "training.schedule.min_lr must be in [0, optimizer.lr], got " + minLr);
+          "training.schedule.min_lr_ratio must be in [0, 1], got " + minLrRatio);
     }
+  }
+
+  /** Learning rate at the end of the cosine decay. */
+  public float minLr() {
+    return (float) (optimizer.lr() * minLrRatio);
+  }
+
+  /** The same configuration with {@code newSteps} steps (warm-up capped at them). */
+  public TrainingConfig withSteps(int newSteps) {
+    return new TrainingConfig(
+        newSteps,
+        globalBatch,
+        microBatches,
+        seed,
+        optimizer,
+        Math.min(warmupSteps, newSteps),
+        minLrRatio,
+        checkpointInterval,
+        evalInterval);
   }
 
   /** Samples per micro-batch. */

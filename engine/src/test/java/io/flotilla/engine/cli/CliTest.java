@@ -17,13 +17,25 @@ import picocli.CommandLine;
 class CliTest {
   @TempDir Path dir;
 
-  private static int run(ByteArrayOutputStream out, String... args) {
-    PrintStream old = System.out;
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(ByteArrayOutputStream out, String... args) {
+    Object command =
+        switch (args[0]) {
+          case "model" -> new ModelCommand();
+          case "train-local" -> new TrainLocalCommand();
+          case "bench-engine" -> new BenchEngineCommand();
+          default -> throw new IllegalArgumentException(args[0]);
+        };
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
     System.setOut(new PrintStream(out, true));
+    System.setErr(new PrintStream(err, true));
     try {
-      return new CommandLine(new EngineCli()).execute(args);
+      return new CommandLine(command).execute(java.util.Arrays.copyOfRange(args, 1, args.length));
     } finally {
-      System.setOut(old);
+      System.setOut(oldOut);
+      System.setErr(oldErr);
     }
   }
 
@@ -71,8 +83,18 @@ class CliTest {
     assertThat(run(out, "model", "eval", "--checkpoint", dir.toString(), "--data", "addition"))
         .isEqualTo(2);
     Path job = dir.resolve("job.yaml");
-    Files.writeString(job, "model: {type: rnn}\n");
+    Files.writeString(
+        job,
+        """
+        name: bad
+        model: {type: gpt, layers: 1, width: 30, heads: 4, context: 12}
+        dataset: {type: addition}
+        training: {steps: 5, global_batch: 4, optimzer: {lr: 1}}
+        """);
     assertThat(run(out, "train-local", job.toString())).isEqualTo(2);
-    assertThat(run(out, "bench", "engine", "--configs", "huge")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("model.heads: must divide model.width")
+        .contains("line 4: training.optimzer: unknown field");
+    assertThat(run(out, "bench-engine", "--configs", "huge")).isEqualTo(2);
   }
 }

@@ -6,34 +6,33 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flotilla.engine.backend.CpuBackend;
 import io.flotilla.engine.checkpoint.Checkpoints;
 import io.flotilla.engine.optim.LrSchedule;
+import io.flotilla.protocol.job.JobSpecParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.Yaml;
 
 class TrainingTest {
   @TempDir Path dir;
 
   private static final String JOB =
       """
-      model: {type: gpt, layers: 1, width: 32, heads: 2, dropout: 0.0}
-      dataset: {type: addition, options: {digits: 2, eval_samples: 64}}
+      name: tiny-addition
+      model: {type: gpt, layers: 1, width: 32, heads: 2, context: 9, dropout: 0.0}
+      dataset: {type: addition, options: {digits: 2, eval_examples: 64}}
       training:
         steps: 60
         global_batch: 32
         micro_batches: 2
         seed: 3
         optimizer: {lr: 0.003, betas: [0.9, 0.99], weight_decay: 0.0, grad_clip: 1.0}
-        schedule: {warmup_steps: 5, min_lr: 0.0003}
+        schedule: {warmup_steps: 5, min_lr_ratio: 0.1}
       """;
 
   @Test
   void shortTrainingRunReducesTheLossAndWritesACheckpoint() throws Exception {
-    JobConfig job = JobFiles.parse(new Yaml().load(JOB));
+    JobConfig job = JobSpecs.toJobConfig(JobSpecParser.parse(JOB));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     try (CpuBackend backend = new CpuBackend(2)) {
       long[] fakeNanos = {0};
@@ -55,8 +54,9 @@ class TrainingTest {
     for (int k = 0; k < 2; k++) {
       String yaml =
           JOB.replace("micro_batches: 2", "micro_batches: " + (k == 0 ? 1 : 4))
-              .replace("steps: 60", "steps: 3");
-      JobConfig job = JobFiles.parse(new Yaml().load(yaml));
+              .replace("steps: 60", "steps: 3")
+              .replace("warmup_steps: 5", "warmup_steps: 2");
+      JobConfig job = JobSpecs.toJobConfig(JobSpecParser.parse(yaml));
       try (CpuBackend backend = new CpuBackend(1)) {
         var data = LocalTrainer.openDataset(job);
         var model = LocalTrainer.buildModel(backend, job, data);
@@ -79,13 +79,16 @@ class TrainingTest {
   }
 
   @Test
-  void jobFileErrorsNameTheField() throws Exception {
-    Path f = dir.resolve("job.yaml");
-    Files.writeString(f, JOB.replace("dropout: 0.0", "dropout: 0.0, colour: red"));
-    assertThatThrownBy(() -> JobFiles.read(f)).hasMessageContaining("unknown field model.colour");
-    Files.writeString(f, JOB.replace("micro_batches: 2", "micro_batches: 3"));
-    assertThatThrownBy(() -> JobFiles.read(f)).hasMessageContaining("training.global_batch");
-    assertThatThrownBy(() -> JobFiles.parse(Map.of("model", "x")))
-        .hasMessageContaining("model must be a mapping");
+  void aVocabularySmallerThanTheDatasetsIsRejected() {
+    JobConfig job =
+        JobSpecs.toJobConfig(
+            JobSpecParser.parse(
+                JOB.replace("context: 9, dropout: 0.0", "context: 9, vocab_size: 11")));
+    try (CpuBackend backend = new CpuBackend(1)) {
+      var data = LocalTrainer.openDataset(job);
+      assertThatThrownBy(() -> LocalTrainer.buildModel(backend, job, data))
+          .hasMessageContaining("vocabulary")
+          .hasMessageContaining("12");
+    }
   }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /** The example specs shipped in {@code examples/} stay valid. */
 class ExamplesTest {
 
-  static final List<String> EXAMPLES = List.of("addition-local.yaml", "addition-gpt.yaml");
+  static final List<String> EXAMPLES =
+      List.of("addition-local.yaml", "addition-gpt.yaml", "fashion-mnist-mlp.yaml");
 
   static Path path(String file) {
     Path p = Path.of("..", "examples", file);
@@ -42,5 +43,13 @@ class ExamplesTest {
     assertThat(spec.parallelism().replicas()).isEqualTo(2);
     assertThat(spec.model()).isEqualTo(JobSpecParser.parse(path("addition-local.yaml")).model());
     assertThat(JobSpecParser.parse(JobSpecWriter.toJson(spec))).isEqualTo(spec);
+  }
+
+  @Test
+  void fashionMnistExampleIsAnMlpOnIdxFiles() throws Exception {
+    JobSpec spec = JobSpecParser.parse(path("fashion-mnist-mlp.yaml"));
+    assertThat(spec.model()).isInstanceOf(MlpModelSpec.class);
+    assertThat(spec.dataset().type()).isEqualTo(DatasetType.IDX);
+    assertThat(JobSpecParser.parse(JobSpecWriter.toYaml(spec))).isEqualTo(spec);
   }
 }
