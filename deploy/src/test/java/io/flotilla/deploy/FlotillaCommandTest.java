@@ -49,6 +49,7 @@ class FlotillaCommandTest {
           {"bench", "cluster", "--help"},
           {"bench", "engine", "--help"},
           {"bench", "transport", "--help"},
+          {"bench", "pipeline", "--help"},
           {"plan", "--help"},
           {"ledger", "--help"},
           {"train-local", "--help"},

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.flotilla.deploy.LocalCluster;
 import io.flotilla.engine.cli.BenchEngineCommand;
 import io.flotilla.worker.WorkerNode;
+import io.flotilla.worker.cli.PipelineBenchCommand;
 import io.flotilla.worker.cli.TransportBenchCommand;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
     subcommands = {
       BenchCommand.Cluster.class,
       BenchEngineCommand.class,
-      TransportBenchCommand.class
+      TransportBenchCommand.class,
+      PipelineBenchCommand.class
     })
 public final class BenchCommand implements Callable<Integer> {
 

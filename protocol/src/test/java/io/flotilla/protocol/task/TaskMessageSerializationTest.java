@@ -26,7 +26,10 @@ class TaskMessageSerializationTest {
     kit.shutdownTestKit();
   }
 
-  /** examples/addition-gpt.yaml: GPT with 2 blocks (4 layers), 2 stages x 2 replicas. */
+  /**
+   * examples/addition-gpt.yaml: GPT with 3 blocks (5 layers: embeddings, 3 blocks, head), 2 stages
+   * x 2 replicas.
+   */
   static JobSpec spec() {
     Path example = Path.of("..", "examples", "addition-gpt.yaml");
     try {
@@ -54,7 +57,7 @@ class TaskMessageSerializationTest {
 
   static StageAssignment assignment(int stage, int replica) {
     return new StageAssignment(
-        "job-7", spec(), stage, 2, stage * 2, stage * 2 + 2, replica, 2, slots(2, 2));
+        "job-7", spec(), stage, 2, stage == 0 ? 0 : 2, stage == 0 ? 2 : 5, replica, 2, slots(2, 2));
   }
 
   @Test
@@ -123,7 +126,7 @@ class TaskMessageSerializationTest {
     assertThatThrownBy(() -> new StageAssignment("j", spec, 0, 2, 0, 2, 0, 2, slots(2, 1)))
         .hasMessageContaining("need 4 slots");
     assertThatThrownBy(() -> new StageAssignment("j", spec, 1, 2, 2, 3, 0, 2, slots(2, 2)))
-        .hasMessageContaining("last stage must end at layer 4");
+        .hasMessageContaining("last stage must end at layer 5");
     assertThatThrownBy(() -> new StageAssignment("j", spec, 0, 3, 0, 1, 0, 2, slots(3, 2)))
         .hasMessageContaining("spec asks for 2 x 2");
     List<StageSlot> twice = new ArrayList<>(slots(2, 2));
