@@ -6,26 +6,35 @@ import com.typesafe.config.ConfigValueFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.scheduler.http.HttpSettings;
+import io.flotilla.scheduler.http.JobsApi;
 import io.flotilla.scheduler.job.JobSettings;
 import io.flotilla.scheduler.job.Jobs;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 
-/** A running scheduler node: a {@link FlotillaNode} with the scheduler role and its directory. */
+/**
+ * A running scheduler node: a {@link FlotillaNode} with the scheduler role, its worker directory,
+ * the sharded job managers and the jobs HTTP API.
+ */
 public final class SchedulerNode implements AutoCloseable {
 
   private final FlotillaNode node;
   private final ActorRef<WorkerDirectory.Command> directory;
   private final Jobs jobs;
+  private final JobsApi api;
 
-  private SchedulerNode(FlotillaNode node, ActorRef<WorkerDirectory.Command> directory, Jobs jobs) {
+  private SchedulerNode(
+      FlotillaNode node, ActorRef<WorkerDirectory.Command> directory, Jobs jobs, JobsApi api) {
     this.node = node;
     this.directory = directory;
     this.jobs = jobs;
+    this.api = api;
   }
 
   /**
@@ -50,14 +59,20 @@ public final class SchedulerNode implements AutoCloseable {
                 "flotillaWorkerDirectory",
                 Props.empty());
     Jobs jobs;
+    JobsApi api = null;
     try {
       jobs =
           Jobs.start(node.system(), node.registry(), JobSettings.create(config), Clock.systemUTC());
+      HttpSettings http = HttpSettings.create(config);
+      if (http.enabled()) {
+        api = JobsApi.start(node.system(), jobs, http);
+        node.system().log().info("Jobs API listening on {}", api.url());
+      }
     } catch (RuntimeException e) {
       node.close();
       throw new NodeStartException("the scheduler's jobs cannot start: " + e.getMessage(), e);
     }
-    return new SchedulerNode(node, directory, jobs);
+    return new SchedulerNode(node, directory, jobs, api);
   }
 
   /**
@@ -86,6 +101,11 @@ public final class SchedulerNode implements AutoCloseable {
         .withValue(JobSettings.SHARED_DATABASE, database.root());
   }
 
+  /** The jobs API's base URL, when the API is enabled. */
+  public Optional<String> apiUrl() {
+    return Optional.ofNullable(api).map(JobsApi::url);
+  }
+
   /** The jobs this node manages and serves. */
   public Jobs jobs() {
     return jobs;
@@ -104,6 +124,9 @@ public final class SchedulerNode implements AutoCloseable {
   /** Leaves the cluster and stops. */
   @Override
   public void close() {
+    if (api != null) {
+      api.close();
+    }
     node.close();
   }
 }
