@@ -43,11 +43,16 @@ class FlotillaCommandTest {
           {"scheduler", "--help"},
           {"cluster", "status", "--help"},
           {"demo", "--help"},
-          {"bench", "cluster", "--help"}
+          {"bench", "cluster", "--help"},
+          {"submit", "--help"},
+          {"jobs", "--help"},
+          {"job", "--help"},
+          {"cancel", "--help"}
         }) {
       assertThat(FlotillaCommand.execute(args)).as(String.join(" ", args)).isZero();
     }
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--seed=HOST:PORT", "--config=FILE");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("--seed=HOST:PORT", "--config=FILE", "--follow", "--token=TOKEN");
   }
 
   @Test
