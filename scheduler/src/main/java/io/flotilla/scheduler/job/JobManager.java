@@ -8,22 +8,28 @@ import io.flotilla.scheduler.planner.PlanRequest;
 import io.flotilla.scheduler.planner.PlanResult;
 import io.flotilla.scheduler.planner.Planner;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One job's manager: a Cluster Sharding entity, event-sourced on the scheduler's journal, so a job
@@ -68,14 +74,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** The behavior of the manager of job {@code jobId}, following {@code registry}. */
   public static Behavior<Command> create(
       String jobId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock,
       int snapshotEveryEvents) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, jobId, registry, clock, snapshotEveryEvents));
+    return Behaviors.setup(
+        ctx -> new JobManager(ctx, jobId, shard, registry, clock, snapshotEveryEvents));
   }
 
   private final ActorContext<Command> ctx;
   private final String jobId;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Clock clock;
   private final int snapshotEveryEvents;
   private WorkerRegistry.Workers workers;
@@ -83,12 +92,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private JobManager(
       ActorContext<Command> ctx,
       String jobId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock,
       int snapshotEveryEvents) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
     this.ctx = ctx;
     this.jobId = jobId;
+    this.shard = shard;
     this.clock = clock;
     this.snapshotEveryEvents = snapshotEveryEvents;
     registry.tell(
@@ -117,6 +128,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .build();
   }
 
+  /**
+   * A job that has ended stops (passivates) after recovery and after its last event: remembered
+   * entities then no longer restart it, so finished jobs cost nothing until someone reads them.
+   */
+  @Override
+  public SignalHandler<JobView> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::passivateIfEnded)
+        .build();
+  }
+
+  private void passivateIfEnded(JobView state) {
+    if (state.phase().isTerminal()) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+  }
+
   @Override
   public EventHandler<JobView, JobEvent> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(JobView::apply);
@@ -139,7 +167,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       planEvent(state.apply(submitted)).ifPresent(events::add);
     }
     ctx.getLog().info("Job {} submitted by team {}", jobId, cmd.team());
-    return Effect().persist(events).thenReply(cmd.replyTo(), StatusReply::success);
+    return Effect()
+        .persist(events)
+        .thenRun(this::passivateIfEnded)
+        .thenReply(cmd.replyTo(), StatusReply::success);
   }
 
   private Effect<JobEvent, JobView> onGet(JobView state, Get cmd) {
@@ -155,14 +186,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           .reply(
               cmd.replyTo(),
               StatusReply.error(
-                  "job "
-                      + jobId
-                      + " is already "
-                      + state.phase().name().toLowerCase(java.util.Locale.ROOT)));
+                  "job " + jobId + " is already " + state.phase().name().toLowerCase(Locale.ROOT)));
     }
     ctx.getLog().info("Job {} cancelled by team {}", jobId, cmd.team());
     return Effect()
         .persist(new JobEvent.JobCancelled(cmd.team(), now()))
+        .thenRun(this::passivateIfEnded)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
 
@@ -180,29 +209,29 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    * The event that planning the queued job {@code state} on the known workers leads to, if it
    * changes anything: planned, queued for a new reason, or failed when the spec cannot be planned.
    */
-  private java.util.Optional<JobEvent> planEvent(JobView state) {
+  private Optional<JobEvent> planEvent(JobView state) {
     PlanResult result;
     try {
       result =
           Planner.plan(
               PlanRequest.forSpec(state.spec(), workers.sorted(), LinkMatrix.unmeasured()));
     } catch (IllegalArgumentException e) {
-      return java.util.Optional.of(
+      return Optional.of(
           new JobEvent.JobFailed("the job cannot be planned: " + e.getMessage(), now()));
     }
     return switch (result) {
       case PlanResult.Plan plan -> {
         ctx.getLog().info("Job {} planned on {} workers", jobId, workers.byId().size());
-        yield java.util.Optional.of(new JobEvent.JobPlanned(plan, now()));
+        yield Optional.of(new JobEvent.JobPlanned(plan, now()));
       }
       case PlanResult.Waiting waiting ->
           waiting.equals(state.waiting())
-              ? java.util.Optional.empty()
-              : java.util.Optional.of(new JobEvent.JobQueued(waiting, now()));
+              ? Optional.empty()
+              : Optional.of(new JobEvent.JobQueued(waiting, now()));
     };
   }
 
-  private java.time.Instant now() {
+  private Instant now() {
     return clock.instant();
   }
 }

@@ -53,7 +53,11 @@ public final class Jobs {
                 JobManager.TYPE_KEY,
                 ctx ->
                     JobManager.create(
-                        ctx.getEntityId(), registry, clock, settings.snapshotEveryEvents()))
+                        ctx.getEntityId(),
+                        ctx.getShard(),
+                        registry,
+                        clock,
+                        settings.snapshotEveryEvents()))
             .withRole(role)
             .withSettings(
                 ClusterShardingSettings.create(system)
