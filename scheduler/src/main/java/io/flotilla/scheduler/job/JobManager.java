@@ -201,7 +201,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return Effect().none();
     }
     return planEvent(state)
-        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e))
+        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::passivateIfEnded))
         .orElseGet(() -> Effect().none());
   }
 
