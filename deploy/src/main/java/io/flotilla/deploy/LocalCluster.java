@@ -9,12 +9,18 @@ import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.SchedulerNode;
 import io.flotilla.worker.WorkerNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
@@ -26,11 +32,14 @@ public final class LocalCluster implements AutoCloseable {
   private final FlotillaNode seed;
   private final SchedulerNode scheduler;
   private final List<WorkerNode> workers;
+  private final Path journalDirectory;
 
-  private LocalCluster(FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers) {
+  private LocalCluster(
+      FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers, Path journalDirectory) {
     this.seed = seed;
     this.scheduler = scheduler;
     this.workers = workers;
+    this.journalDirectory = journalDirectory;
   }
 
   /** The in-process demo configuration, unresolved. */
@@ -53,11 +62,17 @@ public final class LocalCluster implements AutoCloseable {
     List<SeedAddress> seeds = List.of(new SeedAddress("127.0.0.1", seed.port()));
     SchedulerNode scheduler = null;
     List<WorkerNode> workers = new ArrayList<>();
+    Path journal = null;
     try {
       if (withScheduler) {
+        journal = Files.createTempDirectory("flotilla-local-journal");
         scheduler =
             SchedulerNode.start(
-                NodeConfig.overrides().roles(Set.of(NodeRole.SCHEDULER)).seeds(seeds).over(base));
+                NodeConfig.overrides()
+                    .roles(Set.of(NodeRole.SCHEDULER))
+                    .seeds(seeds)
+                    .set("flotilla.scheduler.persistence.h2-directory", journal.toString())
+                    .over(base));
       }
       for (int i = 1; i <= workerCount; i++) {
         workers.add(
@@ -74,9 +89,12 @@ public final class LocalCluster implements AutoCloseable {
                         !crashableWorkers)
                     .over(base)));
       }
-      return new LocalCluster(seed, scheduler, workers);
+      return new LocalCluster(seed, scheduler, workers, journal);
+    } catch (IOException e) {
+      new LocalCluster(seed, scheduler, workers, journal).close();
+      throw new UncheckedIOException("cannot create the scheduler's journal directory", e);
     } catch (RuntimeException e) {
-      new LocalCluster(seed, scheduler, workers).close();
+      new LocalCluster(seed, scheduler, workers, journal).close();
       throw e;
     }
   }
@@ -168,6 +186,17 @@ public final class LocalCluster implements AutoCloseable {
       if (!node.system().whenTerminated().isCompleted()) {
         node.close();
       }
+    }
+    if (journalDirectory != null) {
+      deleteRecursively(journalDirectory);
+    }
+  }
+
+  private static void deleteRecursively(Path directory) {
+    try (Stream<Path> paths = Files.walk(directory)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless; the OS cleans it
     }
   }
 }

@@ -55,12 +55,16 @@ class FlotillaCommandTest {
           {"train-local", "--help"},
           {"model", "--help"},
           {"model", "eval", "--help"},
-          {"model", "export", "--help"}
+          {"model", "export", "--help"},
+          {"submit", "--help"},
+          {"jobs", "--help"},
+          {"job", "--help"},
+          {"cancel", "--help"}
         }) {
       assertThat(FlotillaCommand.execute(args)).as(String.join(" ", args)).isZero();
     }
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("--seed=HOST:PORT", "--config=FILE")
+        .contains("--seed=HOST:PORT", "--config=FILE", "--follow", "--token=TOKEN")
         .contains("train-local", "JOB.yaml", "--checkpoint=<checkpoint>")
         .contains("engine", "transport");
   }

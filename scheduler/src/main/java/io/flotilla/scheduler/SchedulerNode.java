@@ -1,21 +1,40 @@
 package io.flotilla.scheduler;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.scheduler.http.HttpSettings;
+import io.flotilla.scheduler.http.JobsApi;
+import io.flotilla.scheduler.job.JobSettings;
+import io.flotilla.scheduler.job.Jobs;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 
-/** A running scheduler node: a {@link FlotillaNode} with the scheduler role and its directory. */
+/**
+ * A running scheduler node: a {@link FlotillaNode} with the scheduler role, its worker directory,
+ * the sharded job managers and the jobs HTTP API.
+ */
 public final class SchedulerNode implements AutoCloseable {
 
   private final FlotillaNode node;
   private final ActorRef<WorkerDirectory.Command> directory;
+  private final Jobs jobs;
+  private final JobsApi api;
 
-  private SchedulerNode(FlotillaNode node, ActorRef<WorkerDirectory.Command> directory) {
+  private SchedulerNode(
+      FlotillaNode node, ActorRef<WorkerDirectory.Command> directory, Jobs jobs, JobsApi api) {
     this.node = node;
     this.directory = directory;
+    this.jobs = jobs;
+    this.api = api;
   }
 
   /**
@@ -24,6 +43,7 @@ public final class SchedulerNode implements AutoCloseable {
    * @throws NodeStartException when the node cannot start, saying why
    */
   public static SchedulerNode start(Config config) {
+    config = withJobJournal(config);
     FlotillaNode node = FlotillaNode.start(config);
     if (!node.settings().roles().contains(NodeRole.SCHEDULER)) {
       node.close();
@@ -38,7 +58,57 @@ public final class SchedulerNode implements AutoCloseable {
                     config.getDuration("flotilla.scheduler.workers-summary-interval")),
                 "flotillaWorkerDirectory",
                 Props.empty());
-    return new SchedulerNode(node, directory);
+    Jobs jobs;
+    JobsApi api = null;
+    try {
+      jobs =
+          Jobs.start(node.system(), node.registry(), JobSettings.create(config), Clock.systemUTC());
+      HttpSettings http = HttpSettings.create(config);
+      if (http.enabled()) {
+        api = JobsApi.start(node.system(), jobs, http);
+        node.system().log().info("Jobs API listening on {}", api.url());
+      }
+    } catch (RuntimeException e) {
+      node.close();
+      throw new NodeStartException("the scheduler's jobs cannot start: " + e.getMessage(), e);
+    }
+    return new SchedulerNode(node, directory, jobs, api);
+  }
+
+  /**
+   * {@code config} with the scheduler's JDBC journal and snapshot store as Pekko's defaults, unless
+   * the config names other plugins, and with the scheduler's database (its URL defaulting to H2 in
+   * {@code h2-directory}) installed as the journal's shared database.
+   */
+  static Config withJobJournal(Config config) {
+    Map<String, String> plugins = new HashMap<>();
+    if (config.getString("pekko.persistence.journal.plugin").isEmpty()) {
+      plugins.put("pekko.persistence.journal.plugin", JobSettings.JOURNAL_PLUGIN);
+    }
+    if (config.getString("pekko.persistence.snapshot-store.plugin").isEmpty()) {
+      plugins.put("pekko.persistence.snapshot-store.plugin", JobSettings.SNAPSHOT_PLUGIN);
+    }
+    Config database = config.getConfig("flotilla.scheduler.persistence.database");
+    if (database.getString("db.url").isEmpty()) {
+      Path directory =
+          Path.of(config.getString("flotilla.scheduler.persistence.h2-directory")).toAbsolutePath();
+      database =
+          database.withValue(
+              "db.url", ConfigValueFactory.fromAnyRef("jdbc:h2:file:" + directory + "/journal"));
+    }
+    return ConfigFactory.parseMap(plugins)
+        .withFallback(config)
+        .withValue(JobSettings.SHARED_DATABASE, database.root());
+  }
+
+  /** The jobs API's base URL, when the API is enabled. */
+  public Optional<String> apiUrl() {
+    return Optional.ofNullable(api).map(JobsApi::url);
+  }
+
+  /** The jobs this node manages and serves. */
+  public Jobs jobs() {
+    return jobs;
   }
 
   /** The underlying cluster node. */
@@ -54,6 +124,9 @@ public final class SchedulerNode implements AutoCloseable {
   /** Leaves the cluster and stops. */
   @Override
   public void close() {
+    if (api != null) {
+      api.close();
+    }
     node.close();
   }
 }

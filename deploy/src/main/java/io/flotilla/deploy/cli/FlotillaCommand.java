@@ -3,7 +3,11 @@ package io.flotilla.deploy.cli;
 import io.flotilla.engine.cli.ModelCommand;
 import io.flotilla.engine.cli.TrainLocalCommand;
 import io.flotilla.ledger.cli.LedgerCommand;
+import io.flotilla.scheduler.cli.CancelCommand;
+import io.flotilla.scheduler.cli.JobCommand;
+import io.flotilla.scheduler.cli.JobsCommand;
 import io.flotilla.scheduler.cli.PlanCommand;
+import io.flotilla.scheduler.cli.SubmitCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,6 +27,10 @@ import picocli.CommandLine.Command;
       PlanCommand.class,
       TrainLocalCommand.class,
       ModelCommand.class,
+      SubmitCommand.class,
+      JobsCommand.class,
+      JobCommand.class,
+      CancelCommand.class,
       LedgerCommand.class,
       BenchCommand.class
     })

@@ -10,7 +10,9 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "scheduler",
     mixinStandardHelpOptions = true,
-    description = "Run a scheduler node: joins with the scheduler role and follows the registry.")
+    description =
+        "Run a scheduler node: joins with the scheduler role, manages jobs and serves the jobs"
+            + " API.")
 public final class SchedulerCommand implements Callable<Integer> {
 
   @Mixin NodeOptions options;

@@ -1,0 +1,86 @@
+package io.flotilla.scheduler.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.flotilla.protocol.job.JobSpecWriter;
+import io.flotilla.protocol.job.SpecError;
+import io.flotilla.scheduler.job.JobView;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The JSON documents of the jobs API (docs/api.md). */
+public final class JobJson {
+
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+  private JobJson() {}
+
+  /** The mapper the API writes with (snake_case names for records). */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /** A job without its spec and plan, as {@code GET /jobs} lists it. */
+  public static Map<String, Object> summary(JobView view) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("id", view.jobId());
+    json.put("name", view.spec() == null ? null : view.spec().name());
+    json.put("team", view.team());
+    json.put("state", view.phase().name().toLowerCase(Locale.ROOT));
+    json.put("submitted_at", view.submittedAt() == null ? null : view.submittedAt().toString());
+    json.put("updated_at", view.updatedAt() == null ? null : view.updatedAt().toString());
+    json.put("steps_completed", view.stepsCompleted());
+    json.put("total_steps", view.spec() == null ? null : view.spec().training().steps());
+    json.put("last_loss", view.lastLoss());
+    json.put("waiting", view.waiting());
+    json.put("failure_reason", view.failureReason());
+    return json;
+  }
+
+  /** A job with its plan and canonical spec, as {@code GET /jobs/{id}} shows it. */
+  public static Map<String, Object> detail(JobView view) {
+    Map<String, Object> json = summary(view);
+    json.put("plan", view.plan());
+    json.put("spec", view.spec() == null ? null : JobSpecWriter.toTree(view.spec()));
+    return json;
+  }
+
+  /** {@code {"error": message}}. */
+  public static String error(String message) {
+    return write(Map.of("error", message));
+  }
+
+  /** {@code {"error": ..., "errors": [{path, message, line}]}} for an invalid spec. */
+  public static String specErrors(List<SpecError> errors) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("error", "invalid job spec: " + errors.size() + " error(s)");
+    json.put(
+        "errors",
+        errors.stream()
+            .map(
+                e -> {
+                  Map<String, Object> one = new LinkedHashMap<>();
+                  one.put("path", e.path());
+                  one.put("message", e.message());
+                  if (e.line() > 0) {
+                    one.put("line", e.line());
+                  }
+                  return one;
+                })
+            .toList());
+    return write(json);
+  }
+
+  /** {@code value} as JSON text. */
+  public static String write(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+    }
+  }
+}

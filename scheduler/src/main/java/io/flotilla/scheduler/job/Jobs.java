@@ -1,0 +1,132 @@
+package io.flotilla.scheduler.job;
+
+import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.job.JobSpec;
+import java.time.Clock;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * The scheduler's jobs: starts the sharded job managers and job indexes on a scheduler node and
+ * offers their operations as futures, for the HTTP API.
+ */
+public final class Jobs {
+
+  private final ClusterSharding sharding;
+  private final JobSettings settings;
+
+  private Jobs(ClusterSharding sharding, JobSettings settings) {
+    this.sharding = sharding;
+    this.settings = settings;
+  }
+
+  /**
+   * Creates the journal tables when configured to, then starts sharding of job managers (with
+   * remembered entities, so queued and running jobs come back after a restart) and of job indexes
+   * on nodes with the scheduler role.
+   *
+   * @throws IllegalStateException when the journal's database cannot be reached or prepared
+   */
+  public static Jobs start(
+      ActorSystem<?> system,
+      ActorRef<WorkerRegistry.Command> registry,
+      JobSettings settings,
+      Clock clock) {
+    if (settings.createSchema()) {
+      JournalSchema.createIfMissing(
+          system.settings().config().getConfig(JobSettings.SHARED_DATABASE));
+    }
+    ClusterSharding sharding = ClusterSharding.get(system);
+    String role = NodeRole.SCHEDULER.roleName();
+    sharding.init(
+        Entity.of(
+                JobManager.TYPE_KEY,
+                ctx ->
+                    JobManager.create(
+                        ctx.getEntityId(),
+                        ctx.getShard(),
+                        registry,
+                        clock,
+                        settings.snapshotEveryEvents()))
+            .withRole(role)
+            .withSettings(
+                ClusterShardingSettings.create(system)
+                    .withRole(role)
+                    .withRememberEntities(true)
+                    .withRememberEntitiesStoreMode(
+                        ClusterShardingSettings.rememberEntitiesStoreModeEventSourced())));
+    sharding.init(
+        Entity.of(
+                JobIndex.TYPE_KEY,
+                ctx -> JobIndex.create(ctx.getEntityId(), settings.snapshotEveryEvents()))
+            .withRole(role));
+    return new Jobs(sharding, settings);
+  }
+
+  /** The settings these jobs run with. */
+  public JobSettings settings() {
+    return settings;
+  }
+
+  /** Submits {@code spec} for {@code team} under a new job id; completes with its state. */
+  public CompletionStage<JobView> submit(String team, JobSpec spec) {
+    String jobId = newJobId();
+    CompletionStage<JobView> submitted =
+        sharding
+            .entityRefFor(JobManager.TYPE_KEY, jobId)
+            .askWithStatus(
+                replyTo -> new JobManager.Submit(spec, team, replyTo), settings.askTimeout());
+    return submitted.thenCompose(
+        view ->
+            sharding
+                .entityRefFor(JobIndex.TYPE_KEY, team)
+                .<Done>askWithStatus(
+                    replyTo -> new JobIndex.Add(jobId, replyTo), settings.askTimeout())
+                .thenApply(done -> view));
+  }
+
+  /** The state of job {@code jobId} ({@link JobView.Phase#NEW} when there is none). */
+  public CompletionStage<JobView> get(String jobId) {
+    return sharding
+        .entityRefFor(JobManager.TYPE_KEY, jobId)
+        .ask(JobManager.Get::new, settings.askTimeout());
+  }
+
+  /** The states of {@code team}'s jobs, oldest first. */
+  public CompletionStage<List<JobView>> list(String team) {
+    return sharding
+        .entityRefFor(JobIndex.TYPE_KEY, team)
+        .ask(JobIndex.GetJobIds::new, settings.askTimeout())
+        .thenCompose(
+            ids -> {
+              List<CompletableFuture<JobView>> views =
+                  ids.ids().stream().map(id -> get(id).toCompletableFuture()).toList();
+              return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
+                  .thenApply(v -> views.stream().map(CompletableFuture::join).toList());
+            });
+  }
+
+  /**
+   * Cancels job {@code jobId} for {@code team}; fails with a {@link StatusReply.ErrorMessage} when
+   * the team has no such job or the job has already ended.
+   */
+  public CompletionStage<JobView> cancel(String team, String jobId) {
+    return sharding
+        .entityRefFor(JobManager.TYPE_KEY, jobId)
+        .askWithStatus(replyTo -> new JobManager.Cancel(team, replyTo), settings.askTimeout());
+  }
+
+  private static String newJobId() {
+    return "j-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+}

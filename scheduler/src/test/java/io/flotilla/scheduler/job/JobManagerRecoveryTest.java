@@ -1,0 +1,120 @@
+package io.flotilla.scheduler.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.gossip.GossipTesting;
+import io.flotilla.gossip.NodeConfig;
+import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.scheduler.SchedulerNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Jobs are queued without workers, planned when workers join, cancelled by their team, and come
+ * back in the same state on a new scheduler node on the same journal (H2 file database).
+ */
+@ExtendWith(LogCapturingExtension.class)
+class JobManagerRecoveryTest {
+
+  @TempDir Path dataDir;
+
+  private SchedulerNode scheduler;
+
+  @AfterEach
+  void stop() {
+    if (scheduler != null) {
+      scheduler.close();
+    }
+  }
+
+  private SchedulerNode startScheduler() {
+    return SchedulerNode.start(
+        NodeConfig.overrides()
+            .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
+            .set("flotilla.scheduler.persistence.h2-directory", dataDir.toString())
+            .set("flotilla.scheduler.http.enabled", false)
+            .over(GossipTesting.base()));
+  }
+
+  @Test
+  void aJobIsPlannedWhenWorkersJoinAndSurvivesTheTerminationOfItsNode() throws Exception {
+    JobSpec spec = JobSpecParser.parse(Path.of("../examples/addition-gpt.yaml"));
+    scheduler = startScheduler();
+    assertThat(scheduler.node().awaitUp(Duration.ofSeconds(20))).isTrue();
+    Jobs jobs = scheduler.jobs();
+
+    JobView queued = jobs.submit("team-a", spec).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    String planned = queued.jobId();
+    awaitPhase(jobs, planned, JobView.Phase.QUEUED);
+    JobView waiting = jobs.get(planned).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(waiting.waiting()).isNotNull();
+    assertThat(waiting.waiting().workersMissing()).isEqualTo(4);
+
+    String cancelled =
+        jobs.submit("team-a", spec).toCompletableFuture().get(10, TimeUnit.SECONDS).jobId();
+    assertThatThrownBy(
+            () -> jobs.cancel("team-b", cancelled).toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .hasMessageContaining("no job " + cancelled);
+    assertThat(jobs.cancel("team-a", cancelled).toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .extracting(JobView::phase)
+        .isEqualTo(JobView.Phase.CANCELLED);
+
+    TestProbe<StatusReply<Done>> ack = TestProbe.create(scheduler.node().system());
+    for (int i = 0; i < 4; i++) {
+      scheduler
+          .node()
+          .registry()
+          .tell(
+              new WorkerRegistry.Register(
+                  GossipTesting.capabilities("w" + i, scheduler.node()), ack.ref()));
+      assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
+    }
+    awaitPhase(jobs, planned, JobView.Phase.PLANNED);
+    JobView before = jobs.get(planned).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(before.plan().stages()).hasSize(2);
+    JobView cancelledBefore = jobs.get(cancelled).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    scheduler.close();
+    scheduler = null;
+
+    scheduler = startScheduler();
+    assertThat(scheduler.node().awaitUp(Duration.ofSeconds(20))).isTrue();
+    Jobs recovered = scheduler.jobs();
+    assertThat(recovered.get(planned).toCompletableFuture().get(20, TimeUnit.SECONDS))
+        .isEqualTo(before);
+    assertThat(recovered.get(cancelled).toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isEqualTo(cancelledBefore);
+    List<String> listed =
+        recovered.list("team-a").toCompletableFuture().get(10, TimeUnit.SECONDS).stream()
+            .map(JobView::jobId)
+            .toList();
+    assertThat(listed).containsExactly(planned, cancelled);
+    assertThat(recovered.list("team-b").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEmpty();
+  }
+
+  private void awaitPhase(Jobs jobs, String jobId, JobView.Phase phase) {
+    TestProbe.create(scheduler.node().system())
+        .awaitAssert(
+            Duration.ofSeconds(15),
+            () -> {
+              assertThat(jobs.get(jobId).toCompletableFuture().get(5, TimeUnit.SECONDS).phase())
+                  .isEqualTo(phase);
+              return null;
+            });
+  }
+}
