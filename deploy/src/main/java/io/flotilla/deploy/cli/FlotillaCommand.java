@@ -44,6 +44,10 @@ public final class FlotillaCommand implements Callable<Integer> {
 
   /** Entry point of the launcher. */
   public static void main(String[] args) {
+    // Libraries that log through java.util.logging (netlib BLAS) follow the node's log settings
+    // instead of printing to stderr on their own.
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(execute(args));
   }
 
