@@ -65,7 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--steps",
-      defaultValue = "400",
+      defaultValue = "700",
       description =
           "Optimizer steps to train, at most the spec's training.steps (default"
               + " ${DEFAULT-VALUE}); 0 skips training and only shows the cluster.")
