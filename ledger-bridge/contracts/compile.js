@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles FlotillaEscrow.sol with the pinned npm solc (evmVersion shanghai, which ganache 7.9.2
-// runs) and writes the ABI and bytecode next to it, plus a copy on the Java class path.
+// runs) and writes the ABI and bytecode next to it; the build puts them on the Java class path.
 // Usage (from ledger-bridge/): npm ci && node contracts/compile.js
 'use strict';
 const fs = require('fs');
@@ -27,10 +27,6 @@ if (errors.length > 0) {
 const contract = output.contracts['FlotillaEscrow.sol'].FlotillaEscrow;
 const abi = JSON.stringify(contract.abi, null, 2) + '\n';
 const bin = contract.evm.bytecode.object + '\n';
-const targets = [dir, path.join(dir, '..', 'src', 'main', 'resources', 'io', 'flotilla', 'ledger', 'ethereum')];
-for (const target of targets) {
-  fs.mkdirSync(target, { recursive: true });
-  fs.writeFileSync(path.join(target, 'FlotillaEscrow.abi'), abi);
-  fs.writeFileSync(path.join(target, 'FlotillaEscrow.bin'), bin);
-}
+fs.writeFileSync(path.join(dir, 'FlotillaEscrow.abi'), abi);
+fs.writeFileSync(path.join(dir, 'FlotillaEscrow.bin'), bin);
 console.log('compiled FlotillaEscrow with solc ' + solc.version() + ' (evmVersion shanghai)');

@@ -33,7 +33,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The demo's training phase: plans a job on the live registry with the scheduler's {@link Planner},
@@ -90,7 +89,8 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
         TensorTransport t = workersById.get(p.workerId()).dataPlane();
         transports.add(t);
         slots.add(
-            new StageSlot(stage.index(), p.replica(), t.workerId(), t.endpoint(), streamId(t)));
+            new StageSlot(
+                stage.index(), p.replica(), t.workerId(), t.endpoint(), t.udpPeer().streamId()));
       }
     }
     Config config = cluster.workers().get(0).node().system().settings().config();
@@ -140,14 +140,7 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
     long tokens = 0;
     double loss = Double.NaN;
     for (long step = 0; step < total; step++) {
-      List<CompletableFuture<StepReport>> running = new ArrayList<>();
-      for (StageExecutor e : executors) {
-        running.add(e.runStepAsync(step));
-      }
-      List<StepReport> reports = new ArrayList<>();
-      for (CompletableFuture<StepReport> f : running) {
-        reports.add(f.join());
-      }
+      List<StepReport> reports = LocalPipeline.runStep(executors, step);
       loss = LocalPipeline.loss(reports);
       for (StepReport r : reports) {
         if (r.stage() == 0) {
@@ -181,7 +174,7 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
           Locale.ROOT,
           "%nTrained %d steps in %s: final training loss %.4f.%n",
           total,
-          duration(System.nanoTime() - t0),
+          LocalTrainer.duration((System.nanoTime() - t0) / 1e9),
           loss);
       if (Double.isNaN(eval.accuracy())) {
         out.printf(Locale.ROOT, "Held-out loss %.4f on %d samples.%n", eval.loss(), eval.samples());
@@ -201,10 +194,6 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
     return 0;
   }
 
-  private static int streamId(TensorTransport t) {
-    return t.udpPeer().streamId();
-  }
-
   static String progress(long done, long total, double loss, long tokens, long elapsedNanos) {
     int width = 24;
     int filled = (int) (width * done / Math.max(1, total));
@@ -220,7 +209,7 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
         " ".repeat(width - filled),
         loss,
         tokensPerSecond,
-        duration(etaNanos));
+        LocalTrainer.duration(etaNanos / 1e9));
   }
 
   private static String summary(List<StageSlot> slots, Map<String, long[]> perWorker) {
@@ -253,10 +242,5 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
               busy + idle == 0 ? 0 : 100 * idle / (busy + idle)));
     }
     return table.toString();
-  }
-
-  private static String duration(long nanos) {
-    long s = nanos / 1_000_000_000L;
-    return s >= 60 ? (s / 60) + "m" + String.format(Locale.ROOT, "%02d", s % 60) + "s" : s + "s";
   }
 }

@@ -127,6 +127,16 @@ public final class LocalPipeline implements AutoCloseable {
    * @throws StageExecutionException the first slot's failure (all slots fail within a timeout)
    */
   public List<StepReport> runStep(long step) {
+    return runStep(executors, step);
+  }
+
+  /**
+   * Runs {@code step} on every one of {@code executors} concurrently, waits for all of them, and
+   * returns their reports in the same order.
+   *
+   * @throws RuntimeException the first executor's failure, once every executor has finished
+   */
+  public static List<StepReport> runStep(List<StageExecutor> executors, long step) {
     List<CompletableFuture<StepReport>> running = new ArrayList<>();
     for (StageExecutor e : executors) {
       running.add(e.runStepAsync(step));
