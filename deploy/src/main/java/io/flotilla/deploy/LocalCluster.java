@@ -72,6 +72,9 @@ public final class LocalCluster implements AutoCloseable {
                     .roles(Set.of(NodeRole.SCHEDULER))
                     .seeds(seeds)
                     .set("flotilla.scheduler.persistence.h2-directory", journal.toString())
+                    .set(
+                        "flotilla.scheduler.checkpoints.directory",
+                        journal.resolve("checkpoints").toString())
                     .over(base));
       }
       for (int i = 1; i <= workerCount; i++) {

@@ -8,6 +8,7 @@ import io.flotilla.gossip.NodeStartException;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.http.HttpSettings;
 import io.flotilla.scheduler.http.JobsApi;
+import io.flotilla.scheduler.job.CheckpointStore;
 import io.flotilla.scheduler.job.JobSettings;
 import io.flotilla.scheduler.job.Jobs;
 import java.nio.file.Path;
@@ -61,11 +62,14 @@ public final class SchedulerNode implements AutoCloseable {
     Jobs jobs;
     JobsApi api = null;
     try {
+      CheckpointStore store = CheckpointStore.create(config, Clock.systemUTC());
       jobs =
-          Jobs.start(node.system(), node.registry(), JobSettings.create(config), Clock.systemUTC());
+          Jobs.start(
+              node.system(), node.registry(), JobSettings.create(config), store, Clock.systemUTC());
       HttpSettings http = HttpSettings.create(config);
       if (http.enabled()) {
         api = JobsApi.start(node.system(), jobs, http);
+        store.bindUrl(api.url());
         node.system().log().info("Jobs API listening on {}", api.url());
       }
     } catch (RuntimeException e) {

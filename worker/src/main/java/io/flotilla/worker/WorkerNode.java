@@ -6,6 +6,9 @@ import io.flotilla.gossip.NodeStartException;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import io.flotilla.worker.pipeline.PipelineSettings;
+import io.flotilla.worker.task.StageHost;
+import io.flotilla.worker.task.StageHostSettings;
 import io.flotilla.worker.transport.DataPlaneSettings;
 import io.flotilla.worker.transport.TensorTransport;
 import java.time.Clock;
@@ -51,9 +54,13 @@ public final class WorkerNode implements AutoCloseable {
   public static WorkerNode start(Config config) {
     WorkerAgentSettings settings;
     DataPlaneSettings dataPlaneSettings;
+    PipelineSettings pipelineSettings;
+    StageHostSettings hostSettings;
     try {
       settings = WorkerAgentSettings.create(config);
       dataPlaneSettings = DataPlaneSettings.create(config);
+      pipelineSettings = PipelineSettings.create(config);
+      hostSettings = StageHostSettings.create(config);
     } catch (IllegalArgumentException e) {
       throw new NodeStartException("invalid worker configuration: " + e.getMessage(), e);
     }
@@ -109,6 +116,11 @@ public final class WorkerNode implements AutoCloseable {
               dataPlane.close();
               return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
             });
+    node.system()
+        .systemActorOf(
+            StageHost.create(dataPlane, pipelineSettings, hostSettings),
+            "flotillaStageHost",
+            Props.empty());
     agent.tell(new WorkerAgent.SetDataPlane(dataPlane.endpoint()));
     return new WorkerNode(node, workerId, agent, dataPlane);
   }

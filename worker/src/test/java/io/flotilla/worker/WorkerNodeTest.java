@@ -62,7 +62,7 @@ class WorkerNodeTest {
     assertThat(caps.backend()).isEqualTo("cpu");
     assertThat(caps.joinedAtEpochMs()).isPositive();
 
-    DataPlaneEndpoint endpoint = new DataPlaneEndpoint("127.0.0.1", 40123, 32768);
+    DataPlaneEndpoint endpoint = new DataPlaneEndpoint("127.0.0.1", 40123, 32768, 1001);
     worker.setDataPlane(endpoint);
     worker.setWalletAddress("0x00000000000000000000000000000000000000aa");
     WorkerCapabilities updated =
@@ -87,7 +87,7 @@ class WorkerNodeTest {
     TestProbe<WorkerAgent.CurrentCapabilities> probe = TestProbe.create(seed.system());
     List<Object> samples =
         List.of(
-            new WorkerAgent.SetDataPlane(new DataPlaneEndpoint("10.0.0.1", 40000, 0)),
+            new WorkerAgent.SetDataPlane(new DataPlaneEndpoint("10.0.0.1", 40000, 0, 1001)),
             new WorkerAgent.SetWalletAddress("0xabc"),
             new WorkerAgent.GetCapabilities(probe.ref()),
             new WorkerAgent.CurrentCapabilities(GossipTesting.capabilities("w", seed)));

@@ -48,4 +48,26 @@ public record JobSpec(
   public int microBatchSize() {
     return training.globalBatch() / (parallelism.replicas() * training.microBatches());
   }
+
+  /** This spec with {@code training.steps} set to {@code steps} (the schedule follows it). */
+  public JobSpec withSteps(long steps) {
+    TrainingSpec t = training;
+    return new JobSpec(
+        name,
+        description,
+        model,
+        dataset,
+        new TrainingSpec(
+            steps,
+            t.globalBatch(),
+            t.microBatches(),
+            t.seed(),
+            t.evalIntervalSteps(),
+            t.optimizer(),
+            t.schedule()),
+        parallelism,
+        verification,
+        payment,
+        checkpoint);
+  }
 }

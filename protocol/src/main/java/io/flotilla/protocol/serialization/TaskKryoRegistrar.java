@@ -1,8 +1,12 @@
 package io.flotilla.protocol.serialization;
 
+import io.flotilla.protocol.task.CheckpointRef;
+import io.flotilla.protocol.task.CheckpointSaved;
 import io.flotilla.protocol.task.RunStep;
 import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
+import io.flotilla.protocol.task.StageHostCommand;
+import io.flotilla.protocol.task.StageReady;
 import io.flotilla.protocol.task.StageSlot;
 import io.flotilla.protocol.task.StepReport;
 
@@ -16,5 +20,12 @@ public final class TaskKryoRegistrar implements KryoRegistrar {
     r.add(502, RunStep.class);
     r.add(503, StepReport.class);
     r.add(504, StageFailed.class);
+    r.add(505, StageReady.class);
+    r.add(506, CheckpointSaved.class);
+    r.add(507, CheckpointRef.class);
+    r.add(510, StageHostCommand.Prepare.class);
+    r.add(511, StageHostCommand.Execute.class);
+    r.add(512, StageHostCommand.SaveCheckpoint.class);
+    r.add(513, StageHostCommand.Release.class);
   }
 }

@@ -9,8 +9,10 @@ import java.util.Objects;
  * @param host address peers send to, e.g. {@code 127.0.0.1}
  * @param port UDP port of the worker's subscription
  * @param mtuBytes the MTU the worker's publications use
+ * @param streamId the Aeron stream id of the worker's tensor subscription
  */
-public record DataPlaneEndpoint(String host, int port, int mtuBytes) implements ControlMessage {
+public record DataPlaneEndpoint(String host, int port, int mtuBytes, int streamId)
+    implements ControlMessage {
   public DataPlaneEndpoint {
     Objects.requireNonNull(host, "host");
     if (host.isBlank()) {
@@ -21,6 +23,9 @@ public record DataPlaneEndpoint(String host, int port, int mtuBytes) implements 
     }
     if (mtuBytes < 0) {
       throw new IllegalArgumentException("mtuBytes must be >= 0, was " + mtuBytes);
+    }
+    if (streamId == 0) {
+      throw new IllegalArgumentException("streamId must not be 0");
     }
   }
 

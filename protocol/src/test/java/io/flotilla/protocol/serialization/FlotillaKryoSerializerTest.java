@@ -35,7 +35,7 @@ class FlotillaKryoSerializerTest {
   static final List<Object> SAMPLES =
       List.of(
           new GpuInfo("NVIDIA H100 80GB HBM3", 80L << 30, 51.2),
-          new DataPlaneEndpoint("127.0.0.1", 40123, 32 * 1024),
+          new DataPlaneEndpoint("127.0.0.1", 40123, 32 * 1024, 1001),
           new WorkerCapabilities(
               "w-1",
               "pekko://flotilla@127.0.0.1:2552",
@@ -44,7 +44,7 @@ class FlotillaKryoSerializerTest {
               new GpuInfo("RTX 4090", 24L << 30, 80.0),
               120.5,
               "cuda",
-              new DataPlaneEndpoint("10.0.0.2", 40124, 0),
+              new DataPlaneEndpoint("10.0.0.2", 40124, 0, 1001),
               "0x00000000000000000000000000000000000000aa",
               Map.of("region", "eu-west", "owner", "alice"),
               1_700_000_000_000L),

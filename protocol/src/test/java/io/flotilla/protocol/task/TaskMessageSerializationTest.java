@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -48,7 +49,7 @@ class TaskMessageSerializationTest {
                 k,
                 d,
                 "w-" + k + "-" + d,
-                new DataPlaneEndpoint("10.0.0." + (k * replicas + d + 1), 40123, 32768),
+                new DataPlaneEndpoint("10.0.0." + (k * replicas + d + 1), 40123, 32768, 1001),
                 1001));
       }
     }
@@ -62,6 +63,7 @@ class TaskMessageSerializationTest {
 
   @Test
   void everyTaskMessageRoundTrips() {
+    TestProbe<TaskMessage> probe = kit.createTestProbe();
     List<Object> samples =
         List.of(
             assignment(1, 0),
@@ -100,7 +102,19 @@ class TaskMessageSerializationTest {
                 "ab".repeat(32),
                 "cd".repeat(32)),
             new StageFailed(
-                "job-7", 41, 1, 0, "w-1-0", "no tensor from peer w-0-0 within 30000 ms"));
+                "job-7", 41, 1, 0, "w-1-0", "no tensor from peer w-0-0 within 30000 ms"),
+            new StageReady("job-7", 1, 0, "w-1-0", 42, true),
+            new CheckpointSaved("job-7", 42, 1, "w-1-0", "ab".repeat(32), 123_456),
+            new CheckpointRef("http://10.0.0.1:8080/internal/checkpoints/x", "ab".repeat(32), 40),
+            new StageHostCommand.Prepare(
+                assignment(1, 0),
+                42,
+                new CheckpointRef("http://10.0.0.1:8080/c", "ab".repeat(32), 40),
+                probe.ref()),
+            new StageHostCommand.Prepare(assignment(0, 1), 0, null, probe.ref()),
+            new StageHostCommand.Execute(new RunStep("job-7", 42), probe.ref()),
+            new StageHostCommand.SaveCheckpoint("job-7", 42, "http://10.0.0.1:8080/u", probe.ref()),
+            new StageHostCommand.Release("job-7", "job cancelled"));
     for (Object sample : samples) {
       assertRoundTrips(kit.system(), sample);
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.flotilla.protocol.job.JobSpecWriter;
 import io.flotilla.protocol.job.SpecError;
 import io.flotilla.scheduler.job.JobView;
+import io.flotilla.scheduler.job.StepMetrics;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,8 +37,71 @@ public final class JobJson {
     json.put("steps_completed", view.stepsCompleted());
     json.put("total_steps", view.spec() == null ? null : view.spec().training().steps());
     json.put("last_loss", view.lastLoss());
+    json.put("tokens", view.tokens());
+    json.put("tokens_per_second", view.tokensPerSecond());
+    json.put("last_step_ms", view.lastStepNanos() / 1e6);
+    json.put("restarts", view.restarts());
+    json.put("checkpoint_step", view.checkpoint() == null ? null : view.checkpoint().step());
     json.put("waiting", view.waiting());
     json.put("failure_reason", view.failureReason());
+    return json;
+  }
+
+  /** Work per worker: steps, seconds computing, idle and synchronising, examples, bubble share. */
+  public static Map<String, Object> workers(JobView view) {
+    Map<String, Object> json = new java.util.TreeMap<>();
+    view.workers()
+        .forEach(
+            (id, w) -> {
+              Map<String, Object> one = new LinkedHashMap<>();
+              one.put("steps", w.steps());
+              one.put("compute_seconds", w.computeNanos() / 1e9);
+              one.put("idle_seconds", w.idleNanos() / 1e9);
+              one.put("sync_seconds", w.syncNanos() / 1e9);
+              one.put("examples", w.examples());
+              one.put("bubble_share", w.bubbleShare());
+              json.put(id, one);
+            });
+    return json;
+  }
+
+  /** The job's last checkpoint with a download path per shard, or null before the first. */
+  public static Map<String, Object> checkpoint(JobView view) {
+    if (view.checkpoint() == null) {
+      return null;
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("step", view.checkpoint().step());
+    json.put("bytes", view.checkpoint().bytes());
+    json.put(
+        "shards",
+        view.checkpoint().shards().stream()
+            .map(
+                sh -> {
+                  Map<String, Object> one = new LinkedHashMap<>();
+                  one.put("stage", sh.stage());
+                  one.put("sha256", sh.sha256());
+                  one.put("bytes", sh.bytes());
+                  one.put(
+                      "path",
+                      "/jobs/" + view.jobId() + "/checkpoint/stage-" + sh.stage() + ".safetensors");
+                  return one;
+                })
+            .toList());
+    return json;
+  }
+
+  /** One step's metrics as {@code GET /jobs/{id}/metrics} lists them. */
+  public static Map<String, Object> step(StepMetrics m) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("step", m.step());
+    json.put("loss", m.loss());
+    json.put("tokens", m.tokens());
+    json.put("step_ms", m.stepNanos() / 1e6);
+    json.put("tokens_per_second", m.tokensPerSecond());
+    json.put("bubble_share", m.bubbleShare());
+    json.put("grad_norm", m.gradNorm());
+    json.put("lr", m.lr());
     return json;
   }
 
@@ -45,6 +109,8 @@ public final class JobJson {
   public static Map<String, Object> detail(JobView view) {
     Map<String, Object> json = summary(view);
     json.put("plan", view.plan());
+    json.put("checkpoint", checkpoint(view));
+    json.put("workers", workers(view));
     json.put("spec", view.spec() == null ? null : JobSpecWriter.toTree(view.spec()));
     return json;
   }

@@ -3,8 +3,11 @@ package io.flotilla.scheduler.http;
 import io.flotilla.protocol.job.InvalidJobSpecException;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.scheduler.job.JobEvent;
+import io.flotilla.scheduler.job.JobManager;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.job.StepMetrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -17,6 +20,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -37,6 +42,10 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.AskTimeoutException;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -46,12 +55,17 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class JobRoutes extends AllDirectives {
 
+  /** Config path of the read journal the metrics route queries. */
+  static final String QUERY_PLUGIN = "flotilla.scheduler.persistence.query";
+
+  private final ActorSystem<?> system;
   private final Jobs jobs;
   private final HttpSettings settings;
   private final Duration eventsPollInterval;
 
   /** Routes over {@code jobs} with the API's settings. */
-  public JobRoutes(Jobs jobs, HttpSettings settings) {
+  public JobRoutes(ActorSystem<?> system, Jobs jobs, HttpSettings settings) {
+    this.system = system;
     this.jobs = jobs;
     this.settings = settings;
     this.eventsPollInterval = jobs.settings().eventsPollInterval();
@@ -94,7 +108,115 @@ public final class JobRoutes extends AllDirectives {
                 concat(
                     get(() -> completeWithFuture(show(team, id))),
                     delete(() -> completeWithFuture(cancel(team, id))))),
-        path("events", () -> get(() -> events(team, id))));
+        path("events", () -> get(() -> events(team, id))),
+        path("metrics", () -> get(() -> completeWithFuture(metrics(team, id)))),
+        pathPrefix(
+            "checkpoint",
+            () ->
+                concat(
+                    pathEndOrSingleSlash(() -> get(() -> completeWithFuture(checkpoint(team, id)))),
+                    path(
+                        PathMatchers.segment(),
+                        file -> get(() -> onSuccess(jobs.get(id), v -> shard(team, v, file)))))));
+  }
+
+  /**
+   * The job's steps from its journal: one entry per completed step, in order. A step that was run
+   * again after an interruption appears once, with the values of its last run.
+   */
+  private CompletionStage<HttpResponse> metrics(String team, String id) {
+    return jobs.get(id)
+        .thenCompose(
+            view -> {
+              if (!visible(view, team)) {
+                return CompletableFuture.completedFuture(notFound(id));
+              }
+              JdbcReadJournal journal =
+                  PersistenceQuery.get(Adapter.toClassic(system))
+                      .getReadJournalFor(JdbcReadJournal.class, QUERY_PLUGIN);
+              return journal
+                  .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
+                  .map(EventEnvelope::event)
+                  .runWith(Sink.seq(), system)
+                  .thenApply(
+                      events -> {
+                        java.util.TreeMap<Long, StepMetrics> steps = new java.util.TreeMap<>();
+                        for (Object e : events) {
+                          if (e instanceof JobEvent.JobStarted started) {
+                            steps.tailMap(started.fromStep(), false).clear();
+                          } else if (e instanceof JobEvent.StepCompleted done) {
+                            steps.put(done.metrics().step(), done.metrics());
+                          }
+                        }
+                        Map<String, Object> json = new java.util.LinkedHashMap<>();
+                        json.put("id", id);
+                        json.put("state", view.phase().name().toLowerCase(Locale.ROOT));
+                        json.put("steps", steps.values().stream().map(JobJson::step).toList());
+                        json.put("workers", JobJson.workers(view));
+                        return json(StatusCodes.OK, JobJson.write(json));
+                      });
+            })
+        .exceptionally(this::failure);
+  }
+
+  private CompletionStage<HttpResponse> checkpoint(String team, String id) {
+    return jobs.get(id)
+        .thenApply(
+            view -> {
+              if (!visible(view, team)) {
+                return notFound(id);
+              }
+              if (view.checkpoint() == null) {
+                return json(
+                    StatusCodes.NOT_FOUND,
+                    JobJson.error(
+                        "job " + id + " has no checkpoint yet (it is " + phaseName(view) + ")"));
+              }
+              return json(StatusCodes.OK, JobJson.write(JobJson.checkpoint(view)));
+            })
+        .exceptionally(this::failure);
+  }
+
+  private Route shard(String team, JobView view, String file) {
+    if (!visible(view, team)) {
+      return complete(notFound(view.jobId()));
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("stage-(\\d{1,4})\\.safetensors").matcher(file);
+    if (view.checkpoint() == null || !m.matches()) {
+      return complete(
+          json(
+              StatusCodes.NOT_FOUND,
+              JobJson.error(
+                  "no shard "
+                      + file
+                      + " in the last checkpoint of job "
+                      + view.jobId()
+                      + "; GET /jobs/"
+                      + view.jobId()
+                      + "/checkpoint lists them")));
+    }
+    int stage = Integer.parseInt(m.group(1));
+    return view.checkpoint().shards().stream()
+        .filter(sh -> sh.stage() == stage)
+        .findFirst()
+        .flatMap(sh -> jobs.checkpoints().shard(view.jobId(), sh.sha256()))
+        .map(path -> getFromFile(path.toFile(), ContentTypes.APPLICATION_OCTET_STREAM))
+        .orElseGet(
+            () ->
+                complete(
+                    json(
+                        StatusCodes.NOT_FOUND,
+                        JobJson.error(
+                            "shard "
+                                + file
+                                + " of job "
+                                + view.jobId()
+                                + " is not stored on this scheduler node"))));
+  }
+
+  private static String phaseName(JobView view) {
+    return view.phase().name().toLowerCase(Locale.ROOT);
   }
 
   private Route authenticated(Function<String, Route> inner) {

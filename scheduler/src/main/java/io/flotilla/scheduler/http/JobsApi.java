@@ -1,5 +1,7 @@
 package io.flotilla.scheduler.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import io.flotilla.scheduler.job.Jobs;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,10 @@ public final class JobsApi implements AutoCloseable {
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.host(), settings.port())
-              .bind(new JobRoutes(jobs, settings).route())
+              .bind(
+                  concat(
+                      new CheckpointRoutes(system, jobs.checkpoints()).route(),
+                      new JobRoutes(system, jobs, settings).route()))
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       return new JobsApi(binding);

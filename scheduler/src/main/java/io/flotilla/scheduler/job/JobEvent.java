@@ -23,15 +23,24 @@ public sealed interface JobEvent extends ControlMessage {
   /** The planner placed the job's stages on workers. */
   record JobPlanned(PlanResult.Plan plan, Instant at) implements JobEvent {}
 
-  /** Training started on the planned workers. */
-  record JobStarted(Instant at) implements JobEvent {}
+  /**
+   * Training started (or resumed) on the planned workers, from step {@code fromStep} (the number of
+   * steps completed before it: 0, the step of the checkpoint it restarts from, or the steps
+   * completed when every stage kept its state).
+   */
+  record JobStarted(long fromStep, Instant at) implements JobEvent {}
+
+  /** An optimizer step finished on every stage replica; {@code metrics} says what it measured. */
+  record StepCompleted(StepMetrics metrics, Instant at) implements JobEvent {}
+
+  /** Every stage's shard of the state after {@code checkpoint.step()} steps is stored. */
+  record CheckpointSaved(CheckpointRecord checkpoint, Instant at) implements JobEvent {}
 
   /**
-   * Optimizer step {@code step} (1-based) finished and was verified.
-   *
-   * @param loss its training loss
+   * Training stopped because of {@code reason} (a worker left, failed or timed out) and the job
+   * goes back to the queue to be placed again; it resumes from its last checkpoint.
    */
-  record StepCompleted(int step, double loss, Instant at) implements JobEvent {}
+  record JobInterrupted(String reason, Instant at) implements JobEvent {}
 
   /** All steps finished. */
   record JobCompleted(Instant at) implements JobEvent {}

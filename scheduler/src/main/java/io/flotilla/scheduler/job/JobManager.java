@@ -36,9 +36,12 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * outlives the node that hosted it. It keeps the job's {@link JobView}, plans a queued job whenever
  * the worker registry changes, and answers submit, read and cancel requests.
  *
- * <p>Step orchestration appends {@link JobEvent.JobStarted}, {@link JobEvent.StepCompleted}, {@link
- * JobEvent.JobCompleted} and {@link JobEvent.JobFailed}; their effect on the state is defined here
- * in {@link JobView#apply}.
+ * <p>Once the job is placed, a child {@link StepDriver} runs it on the workers' stage hosts and
+ * reports each fact — started, step completed, checkpoint stored, finished, interrupted — which the
+ * manager journals before the driver goes on. An interrupted job goes back to the queue and is
+ * placed again on the workers there are; it resumes from its last checkpoint, or where it was when
+ * every stage kept its state. After this manager moves to another node (its node died), it recovers
+ * from the journal and starts a new driver that re-attaches to the workers' stages.
  */
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobView> {
 
@@ -46,8 +49,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "FlotillaJob");
 
+  /** The persistence id of job {@code jobId}'s journal. */
+  public static String persistenceId(String jobId) {
+    return PersistenceId.of(TYPE_KEY.name(), jobId).id();
+  }
+
   /** Messages a job manager understands. */
-  public sealed interface Command extends ControlMessage {}
+  public interface Command extends ControlMessage {}
 
   /**
    * Submits the job under this manager's id. Replies with the state after submission, or an error
@@ -71,15 +79,19 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private record WorkersChanged(WorkerRegistry.Workers workers)
       implements Command, NoSerializationVerificationNeeded {}
 
+  private record DriverStopped(ActorRef<StepDriver.Command> driver)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** The behavior of the manager of job {@code jobId}, following {@code registry}. */
   public static Behavior<Command> create(
       String jobId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
-      Clock clock,
-      int snapshotEveryEvents) {
+      CheckpointStore store,
+      JobSettings settings,
+      Clock clock) {
     return Behaviors.setup(
-        ctx -> new JobManager(ctx, jobId, shard, registry, clock, snapshotEveryEvents));
+        ctx -> new JobManager(ctx, jobId, shard, registry, store, settings, clock));
   }
 
   private final ActorContext<Command> ctx;
@@ -87,21 +99,28 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Clock clock;
   private final int snapshotEveryEvents;
+  private final CheckpointStore store;
+  private final JobSettings.Orchestration orchestration;
   private WorkerRegistry.Workers workers;
+  private ActorRef<StepDriver.Command> driver;
+  private int drivers;
 
   private JobManager(
       ActorContext<Command> ctx,
       String jobId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
-      Clock clock,
-      int snapshotEveryEvents) {
+      CheckpointStore store,
+      JobSettings settings,
+      Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
     this.ctx = ctx;
     this.jobId = jobId;
     this.shard = shard;
     this.clock = clock;
-    this.snapshotEveryEvents = snapshotEveryEvents;
+    this.snapshotEveryEvents = settings.snapshotEveryEvents();
+    this.store = store;
+    this.orchestration = settings.orchestration();
     registry.tell(
         new WorkerRegistry.SubscribeWorkers(
             ctx.messageAdapter(WorkerRegistry.Workers.class, WorkersChanged::new)));
@@ -125,6 +144,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(Get.class, this::onGet)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
+        .onCommand(StepDriver.Started.class, this::onStarted)
+        .onCommand(StepDriver.Stepped.class, this::onStepped)
+        .onCommand(StepDriver.Checkpointed.class, this::onCheckpointed)
+        .onCommand(StepDriver.Finished.class, this::onFinished)
+        .onCommand(StepDriver.Interrupted.class, this::onInterrupted)
+        .onCommand(DriverStopped.class, this::onDriverStopped)
         .build();
   }
 
@@ -169,7 +194,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     ctx.getLog().info("Job {} submitted by team {}", jobId, cmd.team());
     return Effect()
         .persist(events)
-        .thenRun(this::passivateIfEnded)
+        .thenRun(this::afterEvents)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
 
@@ -189,6 +214,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                   "job " + jobId + " is already " + state.phase().name().toLowerCase(Locale.ROOT)));
     }
     ctx.getLog().info("Job {} cancelled by team {}", jobId, cmd.team());
+    stopDriver("job cancelled");
     return Effect()
         .persist(new JobEvent.JobCancelled(cmd.team(), now()))
         .thenRun(this::passivateIfEnded)
@@ -197,12 +223,167 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private Effect<JobEvent, JobView> onWorkersChanged(JobView state, WorkersChanged msg) {
     workers = msg.workers();
+    if (driver != null) {
+      driver.tell(new StepDriver.WorkersNow(workers.byId().keySet()));
+    }
     if (state.phase() != JobView.Phase.QUEUED) {
+      startDriverIfPlaced(state);
       return Effect().none();
     }
     return planEvent(state)
-        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::passivateIfEnded))
+        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::afterEvents))
         .orElseGet(() -> Effect().none());
+  }
+
+  /** After events were journaled: start training once placed, stop once ended. */
+  private void afterEvents(JobView state) {
+    startDriverIfPlaced(state);
+    passivateIfEnded(state);
+  }
+
+  /**
+   * Starts a step driver for a placed or running job that has none, once the registry is known: on
+   * a new plan, and after this manager recovered on another node (the driver then re-attaches to
+   * the workers' stages, or restores them from the last checkpoint).
+   */
+  private void startDriverIfPlaced(JobView state) {
+    if (driver != null
+        || workers == null
+        || (state.phase() != JobView.Phase.PLANNED && state.phase() != JobView.Phase.RUNNING)) {
+      return;
+    }
+    ActorRef<StepDriver.Command> d =
+        ctx.spawn(
+            StepDriver.create(state, workers.byId(), store, orchestration, ctx.getSelf()),
+            "driver-" + ++drivers);
+    ctx.watchWith(d, new DriverStopped(d));
+    driver = d;
+  }
+
+  private void stopDriver(String reason) {
+    if (driver != null) {
+      driver.tell(new StepDriver.Stop(reason));
+      driver = null;
+    }
+  }
+
+  private void continueDriver() {
+    if (driver != null) {
+      driver.tell(new StepDriver.Continue());
+    }
+  }
+
+  private boolean fromDriver(JobView state) {
+    return driver != null
+        && (state.phase() == JobView.Phase.PLANNED || state.phase() == JobView.Phase.RUNNING);
+  }
+
+  private Effect<JobEvent, JobView> onStarted(JobView state, StepDriver.Started fact) {
+    if (!fromDriver(state)) {
+      return Effect().none();
+    }
+    ctx.getLog()
+        .info(
+            "Job {} {} at step {} on {} workers",
+            jobId,
+            fact.fromStep() == 0 && state.stepsCompleted() == 0 ? "starts" : "resumes",
+            fact.fromStep(),
+            state.plan().stages().size() * state.plan().replicas());
+    return Effect()
+        .persist(new JobEvent.JobStarted(fact.fromStep(), now()))
+        .thenRun(s -> continueDriver());
+  }
+
+  private Effect<JobEvent, JobView> onStepped(JobView state, StepDriver.Stepped fact) {
+    if (!fromDriver(state)) {
+      return Effect().none();
+    }
+    return Effect()
+        .persist(new JobEvent.StepCompleted(fact.metrics(), now()))
+        .thenRun(s -> continueDriver());
+  }
+
+  private Effect<JobEvent, JobView> onCheckpointed(JobView state, StepDriver.Checkpointed fact) {
+    if (!fromDriver(state)) {
+      return Effect().none();
+    }
+    ctx.getLog()
+        .info(
+            "Job {}: checkpoint after step {} stored ({} bytes in {} shards)",
+            jobId,
+            fact.checkpoint().step(),
+            fact.checkpoint().bytes(),
+            fact.checkpoint().shards().size());
+    return Effect()
+        .persist(new JobEvent.CheckpointSaved(fact.checkpoint(), now()))
+        .thenRun(
+            s -> {
+              pruneCheckpoints(s);
+              continueDriver();
+            });
+  }
+
+  private void pruneCheckpoints(JobView state) {
+    int keep = state.spec().checkpoint().keepLast();
+    if (keep <= 0) {
+      return;
+    }
+    try {
+      store.retainNewest(jobId, keep, state.checkpoint());
+    } catch (java.io.IOException | RuntimeException e) {
+      ctx.getLog().warn("Job {}: cannot delete old checkpoints: {}", jobId, e.toString());
+    }
+  }
+
+  private Effect<JobEvent, JobView> onFinished(JobView state, StepDriver.Finished fact) {
+    if (!fromDriver(state)) {
+      return Effect().none();
+    }
+    ctx.getLog().info("Job {} completed {} steps", jobId, state.stepsCompleted());
+    return Effect()
+        .persist(new JobEvent.JobCompleted(now()))
+        .thenRun(
+            s -> {
+              continueDriver();
+              driver = null;
+              passivateIfEnded(s);
+            });
+  }
+
+  private Effect<JobEvent, JobView> onInterrupted(JobView state, StepDriver.Interrupted fact) {
+    driver = null;
+    if (state.phase() != JobView.Phase.PLANNED && state.phase() != JobView.Phase.RUNNING) {
+      return Effect().none();
+    }
+    if (state.restarts() >= orchestration.maxRestarts()) {
+      return Effect()
+          .persist(
+              new JobEvent.JobFailed(
+                  "interrupted "
+                      + (state.restarts() + 1)
+                      + " times (flotilla.scheduler.jobs.max-restarts = "
+                      + orchestration.maxRestarts()
+                      + "); last: "
+                      + fact.reason(),
+                  now()))
+          .thenRun(this::passivateIfEnded);
+    }
+    JobEvent.JobInterrupted interrupted = new JobEvent.JobInterrupted(fact.reason(), now());
+    List<JobEvent> events = new ArrayList<>();
+    events.add(interrupted);
+    if (workers != null) {
+      planEvent(state.apply(interrupted)).ifPresent(events::add);
+    }
+    return Effect().persist(events).thenRun(this::afterEvents);
+  }
+
+  private Effect<JobEvent, JobView> onDriverStopped(JobView state, DriverStopped msg) {
+    if (msg.driver().equals(driver)) {
+      // The driver stopped without telling why (it failed): treat it as an interruption.
+      return onInterrupted(
+          state, new StepDriver.Interrupted("the step driver of job " + jobId + " failed"));
+    }
+    return Effect().none();
   }
 
   /**

@@ -11,12 +11,53 @@ import java.time.Duration;
  * @param snapshotEveryEvents events between snapshots of a job's state
  * @param eventsPollInterval how often a job's event stream reads its state
  * @param createSchema whether to create the journal tables at start
+ * @param orchestration how job managers drive steps on workers
  */
 public record JobSettings(
     Duration askTimeout,
     int snapshotEveryEvents,
     Duration eventsPollInterval,
-    boolean createSchema) {
+    boolean createSchema,
+    Orchestration orchestration) {
+
+  /**
+   * How a job manager drives a job's steps (see reference.conf, {@code flotilla.scheduler.jobs}).
+   *
+   * @param prepareTimeout longest wait for every stage host to be found and ready
+   * @param stepTimeoutMin lower bound of a step's deadline
+   * @param stepTimeoutFactor a step's deadline in multiples of the slowest recent step
+   * @param checkpointTimeout longest wait for every shard of a checkpoint
+   * @param maxRestarts interruptions after which a job fails
+   */
+  public record Orchestration(
+      Duration prepareTimeout,
+      Duration stepTimeoutMin,
+      double stepTimeoutFactor,
+      Duration checkpointTimeout,
+      int maxRestarts) {
+    public Orchestration {
+      for (Duration d : new Duration[] {prepareTimeout, stepTimeoutMin, checkpointTimeout}) {
+        if (d.isNegative() || d.isZero()) {
+          throw new IllegalArgumentException(
+              "flotilla.scheduler.jobs timeouts must be positive, was " + d);
+        }
+      }
+      if (!(stepTimeoutFactor >= 1)) {
+        throw new IllegalArgumentException(
+            "flotilla.scheduler.jobs.step-timeout-factor must be >= 1, was " + stepTimeoutFactor);
+      }
+      if (maxRestarts < 0) {
+        throw new IllegalArgumentException(
+            "flotilla.scheduler.jobs.max-restarts must be >= 0, was " + maxRestarts);
+      }
+    }
+
+    /** The deadline of a step when the slowest recent step took {@code slowest}. */
+    public Duration stepTimeout(Duration slowest) {
+      Duration scaled = Duration.ofNanos((long) (slowest.toNanos() * stepTimeoutFactor));
+      return scaled.compareTo(stepTimeoutMin) > 0 ? scaled : stepTimeoutMin;
+    }
+  }
 
   /** Config path of the journal plugin the scheduler installs. */
   public static final String JOURNAL_PLUGIN = "flotilla.scheduler.persistence.journal";
@@ -48,6 +89,12 @@ public record JobSettings(
         jobs.getDuration("ask-timeout"),
         jobs.getInt("snapshot-every-events"),
         jobs.getDuration("events-poll-interval"),
-        config.getBoolean("flotilla.scheduler.persistence.create-schema"));
+        config.getBoolean("flotilla.scheduler.persistence.create-schema"),
+        new Orchestration(
+            jobs.getDuration("prepare-timeout"),
+            jobs.getDuration("step-timeout-min"),
+            jobs.getDouble("step-timeout-factor"),
+            jobs.getDuration("checkpoint-timeout"),
+            jobs.getInt("max-restarts")));
   }
 }

@@ -4,6 +4,8 @@ import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.scheduler.planner.PlanResult;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The state of one job as its job manager holds it, and as the API shows it.
@@ -18,7 +20,14 @@ import java.time.Instant;
  * @param plan where its stages run (from {@link Phase#PLANNED} on)
  * @param stepsCompleted optimizer steps completed
  * @param lastLoss training loss of the last completed step; null before the first
- * @param failureReason why it failed (only in {@link Phase#FAILED})
+ * @param failureReason why it failed (only in {@link Phase#FAILED}), or why it was last interrupted
+ *     while it waits to be placed again
+ * @param tokens tokens (or examples) trained on so far
+ * @param lastStepNanos wall time of the last completed step; 0 before the first
+ * @param tokensPerSecond tokens per second of the last completed step; 0 before the first
+ * @param workers work done per worker id
+ * @param checkpoint the last stored checkpoint; null before the first
+ * @param restarts how often training was interrupted and placed again
  */
 public record JobView(
     String jobId,
@@ -29,10 +38,20 @@ public record JobView(
     Instant updatedAt,
     PlanResult.Waiting waiting,
     PlanResult.Plan plan,
-    int stepsCompleted,
+    long stepsCompleted,
     Double lastLoss,
-    String failureReason)
+    String failureReason,
+    long tokens,
+    long lastStepNanos,
+    double tokensPerSecond,
+    Map<String, WorkerTotals> workers,
+    CheckpointRecord checkpoint,
+    int restarts)
     implements ControlMessage {
+
+  public JobView {
+    workers = workers == null ? Map.of() : Map.copyOf(workers);
+  }
 
   /** Where a job stands. */
   public enum Phase {
@@ -59,7 +78,9 @@ public record JobView(
 
   /** The state of an id no job was submitted under. */
   public static JobView empty(String jobId) {
-    return new JobView(jobId, null, Phase.NEW, null, null, null, null, null, 0, null, null);
+    return new JobView(
+        jobId, null, Phase.NEW, null, null, null, null, null, 0, null, null, 0, 0, 0.0, Map.of(),
+        null, 0);
   }
 
   /** This state after {@code event}: the job manager's event handler, a pure function. */
@@ -67,11 +88,26 @@ public record JobView(
     return switch (event) {
       case JobEvent.JobSubmitted e ->
           new JobView(
-              jobId, e.team(), Phase.QUEUED, e.spec(), e.at(), e.at(), null, null, 0, null, null);
-      case JobEvent.JobQueued e -> with(Phase.QUEUED, e.at(), e.waiting(), null, null);
+              jobId,
+              e.team(),
+              Phase.QUEUED,
+              e.spec(),
+              e.at(),
+              e.at(),
+              null,
+              null,
+              0,
+              null,
+              null,
+              0,
+              0,
+              0.0,
+              Map.of(),
+              null,
+              0);
+      case JobEvent.JobQueued e -> with(Phase.QUEUED, e.at(), e.waiting(), null, failureReason);
       case JobEvent.JobPlanned e -> with(Phase.PLANNED, e.at(), null, e.plan(), null);
-      case JobEvent.JobStarted e -> with(Phase.RUNNING, e.at(), null, plan, null);
-      case JobEvent.StepCompleted e ->
+      case JobEvent.JobStarted e ->
           new JobView(
               jobId,
               team,
@@ -81,9 +117,78 @@ public record JobView(
               e.at(),
               null,
               plan,
-              e.step(),
-              e.loss(),
-              null);
+              e.fromStep(),
+              lastLoss,
+              null,
+              tokens,
+              lastStepNanos,
+              tokensPerSecond,
+              workers,
+              checkpoint,
+              restarts);
+      case JobEvent.StepCompleted e -> {
+        StepMetrics m = e.metrics();
+        Map<String, WorkerTotals> totals = new HashMap<>(workers);
+        for (StepMetrics.SlotWork w : m.work()) {
+          totals.merge(w.workerId(), WorkerTotals.NONE.plus(w), (a, b) -> a.plus(w));
+        }
+        yield new JobView(
+            jobId,
+            team,
+            Phase.RUNNING,
+            spec,
+            submittedAt,
+            e.at(),
+            null,
+            plan,
+            m.step(),
+            m.loss(),
+            null,
+            tokens + m.tokens(),
+            m.stepNanos(),
+            m.tokensPerSecond(),
+            totals,
+            checkpoint,
+            restarts);
+      }
+      case JobEvent.CheckpointSaved e ->
+          new JobView(
+              jobId,
+              team,
+              phase,
+              spec,
+              submittedAt,
+              e.at(),
+              waiting,
+              plan,
+              stepsCompleted,
+              lastLoss,
+              failureReason,
+              tokens,
+              lastStepNanos,
+              tokensPerSecond,
+              workers,
+              e.checkpoint(),
+              restarts);
+      case JobEvent.JobInterrupted e ->
+          new JobView(
+              jobId,
+              team,
+              Phase.QUEUED,
+              spec,
+              submittedAt,
+              e.at(),
+              null,
+              null,
+              stepsCompleted,
+              lastLoss,
+              e.reason(),
+              tokens,
+              lastStepNanos,
+              tokensPerSecond,
+              workers,
+              checkpoint,
+              restarts + 1);
       case JobEvent.JobCompleted e -> with(Phase.COMPLETED, e.at(), null, plan, null);
       case JobEvent.JobFailed e -> with(Phase.FAILED, e.at(), waiting, plan, e.reason());
       case JobEvent.JobCancelled e -> with(Phase.CANCELLED, e.at(), waiting, plan, null);
@@ -107,6 +212,12 @@ public record JobView(
         newPlan,
         stepsCompleted,
         lastLoss,
-        reason);
+        reason,
+        tokens,
+        lastStepNanos,
+        tokensPerSecond,
+        workers,
+        checkpoint,
+        restarts);
   }
 }

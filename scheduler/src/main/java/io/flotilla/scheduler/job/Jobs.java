@@ -25,9 +25,17 @@ public final class Jobs {
   private final ClusterSharding sharding;
   private final JobSettings settings;
 
-  private Jobs(ClusterSharding sharding, JobSettings settings) {
+  private final CheckpointStore store;
+
+  private Jobs(ClusterSharding sharding, JobSettings settings, CheckpointStore store) {
     this.sharding = sharding;
     this.settings = settings;
+    this.store = store;
+  }
+
+  /** This node's checkpoint store. */
+  public CheckpointStore checkpoints() {
+    return store;
   }
 
   /**
@@ -41,6 +49,7 @@ public final class Jobs {
       ActorSystem<?> system,
       ActorRef<WorkerRegistry.Command> registry,
       JobSettings settings,
+      CheckpointStore store,
       Clock clock) {
     if (settings.createSchema()) {
       JournalSchema.createIfMissing(
@@ -53,11 +62,7 @@ public final class Jobs {
                 JobManager.TYPE_KEY,
                 ctx ->
                     JobManager.create(
-                        ctx.getEntityId(),
-                        ctx.getShard(),
-                        registry,
-                        clock,
-                        settings.snapshotEveryEvents()))
+                        ctx.getEntityId(), ctx.getShard(), registry, store, settings, clock))
             .withRole(role)
             .withSettings(
                 ClusterShardingSettings.create(system)
@@ -70,7 +75,7 @@ public final class Jobs {
                 JobIndex.TYPE_KEY,
                 ctx -> JobIndex.create(ctx.getEntityId(), settings.snapshotEveryEvents()))
             .withRole(role));
-    return new Jobs(sharding, settings);
+    return new Jobs(sharding, settings, store);
   }
 
   /** The settings these jobs run with. */

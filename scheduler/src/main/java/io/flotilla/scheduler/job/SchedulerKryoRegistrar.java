@@ -28,6 +28,13 @@ public final class SchedulerKryoRegistrar implements KryoRegistrar {
     r.add(2025, JobEvent.JobCompleted.class);
     r.add(2026, JobEvent.JobFailed.class);
     r.add(2027, JobEvent.JobCancelled.class);
+    r.add(2028, JobEvent.CheckpointSaved.class);
+    r.add(2029, JobEvent.JobInterrupted.class);
+    r.add(2030, StepMetrics.class);
+    r.add(2031, StepMetrics.SlotWork.class);
+    r.add(2032, CheckpointRecord.class);
+    r.add(2033, CheckpointRecord.Shard.class);
+    r.add(2034, WorkerTotals.class);
 
     r.add(2040, JobManager.Submit.class);
     r.add(2041, JobManager.Get.class);

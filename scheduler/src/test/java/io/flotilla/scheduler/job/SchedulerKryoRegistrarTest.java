@@ -1,6 +1,7 @@
 package io.flotilla.scheduler.job;
 
 import static io.flotilla.protocol.testing.SerializationAssertions.assertRoundTrips;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.JobSpecParser;
@@ -78,8 +79,30 @@ class SchedulerKryoRegistrarTest {
             new JobEvent.JobSubmitted("team-a", spec, AT),
             new JobEvent.JobQueued(waiting, AT),
             new JobEvent.JobPlanned(plan, AT),
-            new JobEvent.JobStarted(AT),
-            new JobEvent.StepCompleted(7, 1.25, AT),
+            new JobEvent.JobStarted(0, AT),
+            new JobEvent.StepCompleted(
+                new StepMetrics(
+                    7,
+                    1.25,
+                    1024,
+                    2_000_000,
+                    0.2,
+                    0.9,
+                    1e-3,
+                    List.of(
+                        new StepMetrics.SlotWork("w0", 0, 0, 1_000_000, 200_000, 50_000, 16),
+                        new StepMetrics.SlotWork("w1", 1, 0, 1_100_000, 100_000, 50_000, 16))),
+                AT),
+            new JobEvent.CheckpointSaved(
+                new CheckpointRecord(
+                    7,
+                    List.of(
+                        new CheckpointRecord.Shard(1, "cd".repeat(32), 2048),
+                        new CheckpointRecord.Shard(0, "ab".repeat(32), 1024))),
+                AT),
+            new JobEvent.JobInterrupted("worker w1 left the cluster", AT),
+            new JobEvent.JobPlanned(plan, AT),
+            new JobEvent.JobStarted(7, AT),
             new JobEvent.JobCompleted(AT),
             new JobEvent.JobFailed("worker w1 left", AT),
             new JobEvent.JobCancelled("team-a", AT));
@@ -90,6 +113,15 @@ class SchedulerKryoRegistrarTest {
       state = state.apply(event);
       assertRoundTrips(system, state);
     }
+    assertThat(state.phase()).isEqualTo(JobView.Phase.COMPLETED);
+    assertThat(state.stepsCompleted()).isEqualTo(7);
+    assertThat(state.restarts()).isEqualTo(1);
+    assertThat(state.checkpoint().shards())
+        .extracting(CheckpointRecord.Shard::stage)
+        .containsExactly(0, 1);
+    assertThat(state.workers().get("w0").steps()).isEqualTo(1);
+    assertThat(state.workers().get("w1").idleNanos()).isEqualTo(100_000);
+    assertThat(state.tokens()).isEqualTo(1024);
     TestProbe<StatusReply<JobView>> reply = testKit.createTestProbe();
     TestProbe<JobView> view = testKit.createTestProbe();
     TestProbe<StatusReply<org.apache.pekko.Done>> ack = testKit.createTestProbe();

@@ -258,6 +258,11 @@ public final class StageExecutor implements AutoCloseable {
     return nextStep;
   }
 
+  /** Whether a step failed, leaving partial state: such an executor refuses further steps. */
+  public boolean failed() {
+    return failure != null;
+  }
+
   /** Runs {@link #runStep} on this executor's own thread. */
   public synchronized CompletableFuture<StepReport> runStepAsync(long step) {
     if (thread == null) {

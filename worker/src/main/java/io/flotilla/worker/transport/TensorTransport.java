@@ -92,7 +92,10 @@ public final class TensorTransport implements AutoCloseable {
             this::onImageUnavailable);
     this.endpoint =
         new DataPlaneEndpoint(
-            settings.resolveAdvertisedHost(), resolvePort(udpSubscription), settings.mtuBytes());
+            settings.resolveAdvertisedHost(),
+            resolvePort(udpSubscription),
+            settings.mtuBytes(),
+            settings.streamId());
 
     TensorAdapter adapter = new TensorAdapter(new Sink(), settings.maxTensorBytes(), clock);
     this.agent =

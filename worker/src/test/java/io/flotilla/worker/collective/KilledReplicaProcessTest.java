@@ -48,7 +48,9 @@ class KilledReplicaProcessTest {
               DataPlanePeer.udp("replica-0", r0.endpoint(), 4000),
               DataPlanePeer.udp("replica-1", r1.endpoint(), 4001),
               DataPlanePeer.udp(
-                  "replica-2", new DataPlaneEndpoint("127.0.0.1", childPort, 32 * 1024), 1001));
+                  "replica-2",
+                  new DataPlaneEndpoint("127.0.0.1", childPort, 32 * 1024, 1001),
+                  1001));
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("--add-exports");

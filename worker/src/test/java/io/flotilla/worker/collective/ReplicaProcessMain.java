@@ -29,7 +29,8 @@ public final class ReplicaProcessMain {
       members.add(
           DataPlanePeer.udp(
               idAndAddress[0],
-              new DataPlaneEndpoint(hostAndPort[0], Integer.parseInt(hostAndPort[1]), 32 * 1024),
+              new DataPlaneEndpoint(
+                  hostAndPort[0], Integer.parseInt(hostAndPort[1]), 32 * 1024, 1001),
               Integer.parseInt(addressAndStream[1])));
     }
     DataPlaneSettings loopback = DataPlaneSettings.loopback(Duration.ofSeconds(3));

@@ -121,7 +121,8 @@ class TensorTransportTest {
   @Test
   void sendToAPeerThatIsNotThereFailsNamingIt() {
     DataPlanePeer ghost =
-        DataPlanePeer.udp("ghost-worker", new DataPlaneEndpoint("127.0.0.1", 9, 32 * 1024), 1001);
+        DataPlanePeer.udp(
+            "ghost-worker", new DataPlaneEndpoint("127.0.0.1", 9, 32 * 1024, 1001), 1001);
     CompletableFuture<Void> sent =
         udpA.send(
             ghost,

@@ -1,0 +1,91 @@
+package io.flotilla.protocol.task;
+
+import io.flotilla.protocol.ControlMessage;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * Orders a job manager gives the stage host of a worker: the actor that keeps a worker's stage
+ * executors, one per job, and runs their steps. Every worker registers its host with the
+ * receptionist under {@link #SERVICE_KEY}; a job manager finds the host of a planned worker by the
+ * worker's cluster address. Replies are {@link TaskMessage}s: {@link StageReady}, {@link
+ * StepReport}, {@link CheckpointSaved} or {@link StageFailed}.
+ */
+public sealed interface StageHostCommand extends ControlMessage {
+
+  /** The receptionist key stage hosts register under. */
+  ServiceKey<StageHostCommand> SERVICE_KEY =
+      ServiceKey.create(StageHostCommand.class, "flotilla-stage-host");
+
+  /** The job the order is about. */
+  String jobId();
+
+  /**
+   * Makes the host ready to run {@code assignment} from step {@code resumeStep}. A host that
+   * already runs exactly this assignment at that step keeps its executor (a job manager that moved
+   * to another scheduler node re-attaches without losing work); otherwise it builds the stage from
+   * the spec's seed and, when {@code restoreFrom} is given, loads that checkpoint shard. Replies
+   * {@link StageReady} with the step the executor will run next, or {@link StageFailed}.
+   *
+   * @param assignment the slot to run
+   * @param resumeStep the next step the job manager wants run
+   * @param restoreFrom the shard of this stage to load when the executor cannot be kept; null to
+   *     start from the initial weights
+   * @param replyTo where the reply goes
+   */
+  record Prepare(
+      StageAssignment assignment,
+      long resumeStep,
+      CheckpointRef restoreFrom,
+      ActorRef<TaskMessage> replyTo)
+      implements StageHostCommand {
+    public Prepare {
+      Objects.requireNonNull(assignment, "assignment");
+      Objects.requireNonNull(replyTo, "replyTo");
+      if (resumeStep < 0) {
+        throw new IllegalArgumentException("resumeStep must be >= 0, was " + resumeStep);
+      }
+    }
+
+    @Override
+    public String jobId() {
+      return assignment.jobId();
+    }
+  }
+
+  /** Runs one training step; replies {@link StepReport} or {@link StageFailed}. */
+  record Execute(RunStep order, ActorRef<TaskMessage> replyTo) implements StageHostCommand {
+    public Execute {
+      Objects.requireNonNull(order, "order");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+
+    @Override
+    public String jobId() {
+      return order.jobId();
+    }
+  }
+
+  /**
+   * Writes the stage's training state after step {@code step} and uploads it with an HTTP PUT to
+   * {@code uploadUrl} (a one-time address the job manager's scheduler node issued); replies {@link
+   * CheckpointSaved} with the shard's SHA-256, or {@link StageFailed}.
+   */
+  record SaveCheckpoint(String jobId, long step, String uploadUrl, ActorRef<TaskMessage> replyTo)
+      implements StageHostCommand {
+    public SaveCheckpoint {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(uploadUrl, "uploadUrl");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Stops the job's executor on this worker and frees what it holds; no reply. */
+  record Release(String jobId, String reason) implements StageHostCommand {
+    public Release {
+      Objects.requireNonNull(jobId, "jobId");
+      reason = Objects.requireNonNullElse(reason, "released");
+    }
+  }
+}

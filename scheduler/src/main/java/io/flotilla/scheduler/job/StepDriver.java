@@ -1,0 +1,538 @@
+package io.flotilla.scheduler.job;
+
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.task.CheckpointRef;
+import io.flotilla.protocol.task.CheckpointSaved;
+import io.flotilla.protocol.task.RunStep;
+import io.flotilla.protocol.task.StageAssignment;
+import io.flotilla.protocol.task.StageFailed;
+import io.flotilla.protocol.task.StageHostCommand;
+import io.flotilla.protocol.task.StageReady;
+import io.flotilla.protocol.task.StageSlot;
+import io.flotilla.protocol.task.StepReport;
+import io.flotilla.protocol.task.TaskMessage;
+import io.flotilla.protocol.worker.WorkerCapabilities;
+import io.flotilla.scheduler.planner.PlanResult;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * Drives one placed job's training on its workers' stage hosts, as a child of the job's {@link
+ * JobManager}: finds the host of every planned worker, has each build (or keep, or restore) its
+ * stage, then runs the steps — every stage replica runs step s, reports, and only when all P x D
+ * reports are in does the manager journal the step and the driver order the next. Every {@code
+ * checkpoint.interval_steps} steps (and after the last) it has replica 0 of each stage upload its
+ * shard to the scheduler's {@link CheckpointStore}.
+ *
+ * <p>Each fact goes to the manager, which journals it and acknowledges before the driver goes on,
+ * so the journal never runs behind what the driver did. A worker that leaves, fails, reports
+ * nonsense or misses a deadline interrupts the run: the driver tells the manager why, releases the
+ * hosts and stops; the manager places the job again.
+ */
+final class StepDriver extends AbstractBehavior<StepDriver.Command> {
+
+  /** Messages the driver understands. */
+  interface Command extends NoSerializationVerificationNeeded {}
+
+  /** The manager journaled the last fact; go on. */
+  record Continue() implements Command {}
+
+  /** The workers in the registry changed; a planned worker missing from it stops the run. */
+  record WorkersNow(Set<String> workerIds) implements Command {}
+
+  /** Stop and release the hosts (the job was cancelled). */
+  record Stop(String reason) implements Command {}
+
+  private record HostsListed(Receptionist.Listing listing) implements Command {}
+
+  private record Reply(TaskMessage message) implements Command {}
+
+  private record HostGone(String workerId) implements Command {}
+
+  private record Deadline(long generation, String what) implements Command {}
+
+  /** Facts the driver reports to its manager. */
+  sealed interface Fact extends JobManager.Command, NoSerializationVerificationNeeded {}
+
+  /** Every stage is ready; training goes on from {@code fromStep}. */
+  record Started(long fromStep) implements Fact {}
+
+  /** A step finished on every stage replica. */
+  record Stepped(StepMetrics metrics) implements Fact {}
+
+  /** A checkpoint is stored. */
+  record Checkpointed(CheckpointRecord checkpoint) implements Fact {}
+
+  /** The last step and its checkpoint are done. */
+  record Finished() implements Fact {}
+
+  /** The run stopped and needs a new placement. */
+  record Interrupted(String reason) implements Fact {}
+
+  static Behavior<Command> create(
+      JobView state,
+      Map<String, WorkerCapabilities> workers,
+      CheckpointStore store,
+      JobSettings.Orchestration settings,
+      ActorRef<JobManager.Command> manager) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  try {
+                    return new StepDriver(ctx, timers, state, workers, store, settings, manager);
+                  } catch (IllegalArgumentException | IllegalStateException e) {
+                    manager.tell(new Interrupted(e.getMessage()));
+                    return Behaviors.stopped();
+                  }
+                }));
+  }
+
+  private enum Phase {
+    LOCATING,
+    PREPARING,
+    STARTING,
+    STEPPING,
+    RECORDING_STEP,
+    CHECKPOINTING,
+    RECORDING_CHECKPOINT,
+    FINISHING
+  }
+
+  private static final int RECENT_STEPS = 20;
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final String jobId;
+  private final JobSpec spec;
+  private final PlanResult.Plan plan;
+  private final long totalSteps;
+  private final long checkpointInterval;
+  private final CheckpointStore store;
+  private final JobSettings.Orchestration settings;
+  private final ActorRef<JobManager.Command> manager;
+  private final Map<String, WorkerCapabilities> workers;
+  private final List<StageAssignment> assignments;
+  private final CheckpointRecord checkpoint;
+  private final long stepsCompleted;
+  private final ActorRef<TaskMessage> replies;
+  private final Map<String, ActorRef<StageHostCommand>> hosts = new HashMap<>();
+  private final Map<String, TaskMessage> received = new LinkedHashMap<>();
+  private final Map<String, String> uploadUrls = new HashMap<>();
+  private final Deque<Long> recentStepNanos = new ArrayDeque<>();
+  private Phase phase = Phase.LOCATING;
+  private long generation;
+  private long resumeStep;
+  private boolean forcedRestore;
+  private long step;
+  private long stepStartNanos;
+
+  private StepDriver(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      JobView state,
+      Map<String, WorkerCapabilities> workers,
+      CheckpointStore store,
+      JobSettings.Orchestration settings,
+      ActorRef<JobManager.Command> manager) {
+    super(ctx);
+    this.ctx = ctx;
+    this.timers = timers;
+    this.jobId = state.jobId();
+    this.spec = state.spec();
+    this.plan = state.plan();
+    this.totalSteps = spec.training().steps();
+    this.checkpointInterval = Math.max(1, spec.checkpoint().intervalSteps());
+    this.store = store;
+    this.settings = settings;
+    this.manager = manager;
+    this.workers = Map.copyOf(workers);
+    this.checkpoint = state.checkpoint();
+    this.stepsCompleted = state.stepsCompleted();
+    this.assignments = assignments(jobId, spec, plan, workers);
+    this.replies = ctx.messageAdapter(TaskMessage.class, Reply::new);
+    ctx.getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                StageHostCommand.SERVICE_KEY,
+                ctx.messageAdapter(Receptionist.Listing.class, HostsListed::new)));
+    arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
+  }
+
+  /** The P x D assignments of {@code plan}, with every slot's data-plane endpoint. */
+  static List<StageAssignment> assignments(
+      String jobId, JobSpec spec, PlanResult.Plan plan, Map<String, WorkerCapabilities> workers) {
+    List<StageSlot> slots = new ArrayList<>();
+    for (PlanResult.StagePlan stage : plan.stages()) {
+      for (PlanResult.Placement p : stage.workers()) {
+        WorkerCapabilities caps = workers.get(p.workerId());
+        if (caps == null || caps.dataPlane() == null) {
+          throw new IllegalArgumentException(
+              "worker " + p.workerId() + " has no data-plane endpoint in the registry");
+        }
+        slots.add(
+            new StageSlot(
+                stage.index(),
+                p.replica(),
+                p.workerId(),
+                caps.dataPlane(),
+                caps.dataPlane().streamId()));
+      }
+    }
+    List<StageAssignment> result = new ArrayList<>();
+    for (StageSlot slot : slots) {
+      PlanResult.StagePlan stage = plan.stages().get(slot.stage());
+      result.add(
+          new StageAssignment(
+              jobId,
+              spec,
+              slot.stage(),
+              plan.stages().size(),
+              stage.firstLayer(),
+              stage.lastLayer() + 1,
+              slot.replica(),
+              plan.replicas(),
+              slots));
+    }
+    return result;
+  }
+
+  private List<String> plannedWorkers() {
+    return assignments.stream().map(a -> a.self().workerId()).toList();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(HostsListed.class, this::onHostsListed)
+        .onMessage(Reply.class, this::onReply)
+        .onMessage(Continue.class, this::onContinue)
+        .onMessage(WorkersNow.class, this::onWorkersNow)
+        .onMessage(HostGone.class, m -> interrupt("worker " + m.workerId() + " stopped"))
+        .onMessage(Deadline.class, this::onDeadline)
+        .onMessage(Stop.class, m -> stop(m.reason()))
+        .build();
+  }
+
+  private Behavior<Command> onHostsListed(HostsListed msg) {
+    if (phase != Phase.LOCATING) {
+      return this;
+    }
+    Address self = Cluster.get(ctx.getSystem()).selfMember().address();
+    Map<String, ActorRef<StageHostCommand>> byAddress = new HashMap<>();
+    for (ActorRef<StageHostCommand> host :
+        msg.listing().getServiceInstances(StageHostCommand.SERVICE_KEY)) {
+      Address a = host.path().address();
+      byAddress.put((a.hasLocalScope() ? self : a).toString(), host);
+    }
+    for (String id : plannedWorkers()) {
+      ActorRef<StageHostCommand> host = byAddress.get(workers.get(id).nodeAddress());
+      if (host == null) {
+        return this; // not every host is known yet; the next listing may have it
+      }
+      hosts.put(id, host);
+    }
+    hosts.forEach((id, host) -> ctx.watchWith(host, new HostGone(id)));
+    prepare(stepsCompleted, checkpoint != null && stepsCompleted == checkpoint.step());
+    return this;
+  }
+
+  /** Asks every host to be ready at {@code resume}; restoring from the checkpoint if it must. */
+  private void prepare(long resume, boolean restoreMatchesResume) {
+    phase = Phase.PREPARING;
+    resumeStep = resume;
+    received.clear();
+    for (StageAssignment a : assignments) {
+      CheckpointRef restore = null;
+      if (checkpoint != null && (restoreMatchesResume || forcedRestore)) {
+        CheckpointRecord.Shard shard = checkpoint.shards().get(a.stage());
+        restore =
+            new CheckpointRef(
+                store.downloadUrl(jobId, shard.sha256()), shard.sha256(), checkpoint.step());
+      }
+      hosts
+          .get(a.self().workerId())
+          .tell(new StageHostCommand.Prepare(a, resume, restore, replies));
+    }
+    arm(settings.prepareTimeout(), "preparing the stages on " + plannedWorkers());
+  }
+
+  private Behavior<Command> onReply(Reply reply) {
+    TaskMessage m = reply.message();
+    if (!m.jobId().equals(jobId)) {
+      return this;
+    }
+    if (m instanceof StageFailed f) {
+      return interrupt(
+          "stage "
+              + f.stage()
+              + " replica "
+              + f.replica()
+              + " on worker "
+              + f.workerId()
+              + " failed at step "
+              + f.step()
+              + ": "
+              + f.reason());
+    }
+    switch (phase) {
+      case PREPARING -> {
+        if (m instanceof StageReady r) {
+          received.put(r.workerId(), r);
+          if (received.size() == assignments.size()) {
+            return onAllReady();
+          }
+        }
+      }
+      case STEPPING -> {
+        if (m instanceof StepReport r && r.step() == step && hosts.containsKey(r.workerId())) {
+          received.put(r.workerId(), r);
+          if (received.size() == assignments.size()) {
+            return onStepDone();
+          }
+        }
+      }
+      case CHECKPOINTING -> {
+        if (m instanceof CheckpointSaved s && s.step() == step) {
+          received.put(s.workerId(), s);
+          if (received.size() == plan.stages().size()) {
+            return onCheckpointDone();
+          }
+        }
+      }
+      default -> {
+        // A late or duplicate reply of an earlier phase: nothing to do.
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAllReady() {
+    Set<Long> steps = new java.util.HashSet<>();
+    for (TaskMessage m : received.values()) {
+      steps.add(((StageReady) m).nextStep());
+    }
+    long restoreTo = checkpoint == null ? 0 : checkpoint.step();
+    if (steps.size() == 1 && steps.contains(resumeStep)) {
+      step = resumeStep;
+    } else if (!forcedRestore) {
+      // Some stages kept their state and some did not: all go back to the checkpoint.
+      forcedRestore = true;
+      ctx.getLog()
+          .info(
+              "Job {}: stages are at steps {}; all restart from step {}", jobId, steps, restoreTo);
+      prepare(restoreTo, true);
+      return this;
+    } else {
+      return interrupt(
+          "stages could not agree on a step to resume from: " + steps + ", wanted " + restoreTo);
+    }
+    phase = Phase.STARTING;
+    timers.cancel("deadline");
+    manager.tell(new Started(step));
+    return this;
+  }
+
+  private Behavior<Command> onContinue(Continue msg) {
+    switch (phase) {
+      case STARTING -> runStep();
+      case RECORDING_STEP -> {
+        long done = step + 1;
+        if (done % checkpointInterval == 0 || done == totalSteps) {
+          saveCheckpoint(done);
+        } else {
+          step = done;
+          runStep();
+        }
+      }
+      case RECORDING_CHECKPOINT -> {
+        if (step >= totalSteps) {
+          phase = Phase.FINISHING;
+          manager.tell(new Finished());
+        } else {
+          runStep();
+        }
+      }
+      case FINISHING -> {
+        return stop("job completed");
+      }
+      default -> {
+        // Nothing was waiting for the manager.
+      }
+    }
+    return this;
+  }
+
+  private void runStep() {
+    if (step >= totalSteps) {
+      phase = Phase.FINISHING;
+      manager.tell(new Finished());
+      return;
+    }
+    phase = Phase.STEPPING;
+    received.clear();
+    stepStartNanos = System.nanoTime();
+    RunStep order = new RunStep(jobId, step);
+    for (StageAssignment a : assignments) {
+      hosts.get(a.self().workerId()).tell(new StageHostCommand.Execute(order, replies));
+    }
+    long slowest = recentStepNanos.stream().mapToLong(Long::longValue).max().orElse(0);
+    arm(settings.stepTimeout(Duration.ofNanos(slowest)), "step " + step);
+  }
+
+  private Behavior<Command> onStepDone() {
+    long nanos = System.nanoTime() - stepStartNanos;
+    recentStepNanos.addLast(nanos);
+    if (recentStepNanos.size() > RECENT_STEPS) {
+      recentStepNanos.removeFirst();
+    }
+    List<StepReport> reports = received.values().stream().map(StepReport.class::cast).toList();
+    double lossSum = 0;
+    int lossCount = 0;
+    long tokens = 0;
+    double bubble = 0;
+    List<StepMetrics.SlotWork> work = new ArrayList<>();
+    for (StepReport r : reports) {
+      if (r.hasLoss()) {
+        lossSum += r.loss();
+        lossCount++;
+      }
+      if (r.stage() == 0) {
+        tokens += r.tokens();
+      }
+      bubble += r.bubbleShare();
+      work.add(
+          new StepMetrics.SlotWork(
+              r.workerId(),
+              r.stage(),
+              r.replica(),
+              r.computeNanos(),
+              r.idleNanos(),
+              r.syncNanos(),
+              r.examples()));
+    }
+    if (lossCount == 0 || !Double.isFinite(lossSum)) {
+      return interrupt(
+          "step " + step + " produced no finite loss (the last stage reported " + lossSum + ")");
+    }
+    StepReport first = reports.get(0);
+    phase = Phase.RECORDING_STEP;
+    timers.cancel("deadline");
+    manager.tell(
+        new Stepped(
+            new StepMetrics(
+                step + 1,
+                lossSum / lossCount,
+                tokens,
+                nanos,
+                bubble / reports.size(),
+                first.gradNorm(),
+                first.lr(),
+                work)));
+    return this;
+  }
+
+  private void saveCheckpoint(long done) {
+    step = done;
+    phase = Phase.CHECKPOINTING;
+    received.clear();
+    uploadUrls.clear();
+    for (StageAssignment a : assignments) {
+      if (a.replica() != 0) {
+        continue;
+      }
+      String url = store.uploadUrl(jobId, done, a.stage());
+      uploadUrls.put(a.self().workerId(), url);
+      hosts
+          .get(a.self().workerId())
+          .tell(new StageHostCommand.SaveCheckpoint(jobId, done, url, replies));
+    }
+    arm(settings.checkpointTimeout(), "the checkpoint after step " + done);
+  }
+
+  private Behavior<Command> onCheckpointDone() {
+    List<CheckpointRecord.Shard> shards = new ArrayList<>();
+    for (TaskMessage m : received.values()) {
+      CheckpointSaved s = (CheckpointSaved) m;
+      String url = uploadUrls.get(s.workerId());
+      String stored = url == null ? null : store.uploaded(url).orElse(null);
+      if (!s.sha256().equals(stored)) {
+        return interrupt(
+            "worker "
+                + s.workerId()
+                + " reported checkpoint shard "
+                + s.sha256()
+                + " of stage "
+                + s.stage()
+                + " but the store received "
+                + (stored == null ? "nothing" : stored));
+      }
+      shards.add(new CheckpointRecord.Shard(s.stage(), s.sha256(), s.bytes()));
+    }
+    phase = Phase.RECORDING_CHECKPOINT;
+    timers.cancel("deadline");
+    manager.tell(new Checkpointed(new CheckpointRecord(step, shards)));
+    return this;
+  }
+
+  private Behavior<Command> onWorkersNow(WorkersNow msg) {
+    for (String id : plannedWorkers()) {
+      if (!msg.workerIds().contains(id)) {
+        return interrupt("worker " + id + " left the cluster");
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onDeadline(Deadline d) {
+    if (d.generation() != generation) {
+      return this;
+    }
+    List<String> missing = new ArrayList<>(plannedWorkers());
+    missing.removeAll(received.keySet());
+    if (phase == Phase.LOCATING) {
+      missing.removeAll(hosts.keySet());
+    }
+    return interrupt("no answer for " + d.what() + " in time from " + missing);
+  }
+
+  private void arm(Duration timeout, String what) {
+    generation++;
+    timers.startSingleTimer("deadline", new Deadline(generation, what), timeout);
+  }
+
+  private Behavior<Command> interrupt(String reason) {
+    if (phase == Phase.FINISHING) {
+      return this;
+    }
+    ctx.getLog().warn("Job {} interrupted: {}", jobId, reason);
+    manager.tell(new Interrupted(reason));
+    return stop(reason);
+  }
+
+  private Behavior<Command> stop(String reason) {
+    for (ActorRef<StageHostCommand> host : hosts.values()) {
+      host.tell(new StageHostCommand.Release(jobId, reason));
+    }
+    return Behaviors.stopped();
+  }
+}

@@ -1,0 +1,347 @@
+package io.flotilla.worker.task;
+
+import io.flotilla.engine.backend.CpuBackend;
+import io.flotilla.protocol.task.CheckpointRef;
+import io.flotilla.protocol.task.CheckpointSaved;
+import io.flotilla.protocol.task.StageAssignment;
+import io.flotilla.protocol.task.StageFailed;
+import io.flotilla.protocol.task.StageHostCommand;
+import io.flotilla.protocol.task.StageReady;
+import io.flotilla.protocol.task.TaskMessage;
+import io.flotilla.worker.pipeline.PeerDirectory;
+import io.flotilla.worker.pipeline.PipelineSettings;
+import io.flotilla.worker.pipeline.StageCheckpoint;
+import io.flotilla.worker.pipeline.StageExecutor;
+import io.flotilla.worker.transport.TensorTransport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * A worker's stage host: holds the worker's {@link StageExecutor}s, one per job, on the worker's
+ * own data plane, and carries out the orders of job managers — prepare a slot (build it from the
+ * spec's seed or restore a checkpoint shard), run a step, save a checkpoint, release the job. It
+ * registers with the receptionist under {@link StageHostCommand#SERVICE_KEY} so that a job manager
+ * on any scheduler node finds it.
+ *
+ * <p>Building a stage and moving checkpoints run on the blocking dispatcher; steps run on each
+ * executor's own thread. Every failure is answered with a {@link StageFailed} naming the cause; the
+ * host itself never stops because of a job.
+ */
+public final class StageHost extends AbstractBehavior<Object> {
+
+  private record Built(
+      StageHostCommand.Prepare order, Hosted hosted, long nextStep, Throwable failure)
+      implements NoSerializationVerificationNeeded {}
+
+  private record Hosted(StageExecutor executor, CpuBackend backend) {
+    void close() {
+      try {
+        executor.close();
+      } finally {
+        backend.close();
+      }
+    }
+  }
+
+  /** Creates the host of the worker whose data plane is {@code transport}. */
+  public static Behavior<StageHostCommand> create(
+      TensorTransport transport, PipelineSettings pipeline, StageHostSettings settings) {
+    return Behaviors.<Object>setup(ctx -> new StageHost(ctx, transport, pipeline, settings))
+        .narrow();
+  }
+
+  private final TensorTransport transport;
+  private final PipelineSettings pipeline;
+  private final StageHostSettings settings;
+  private final CheckpointTransfer transfer;
+  private final Executor blocking;
+  private final Map<String, Hosted> hosted = new HashMap<>();
+  private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
+
+  private StageHost(
+      ActorContext<Object> ctx,
+      TensorTransport transport,
+      PipelineSettings pipeline,
+      StageHostSettings settings) {
+    super(ctx);
+    this.transport = transport;
+    this.pipeline = pipeline;
+    this.settings = settings;
+    this.transfer = new CheckpointTransfer(settings.transferTimeout());
+    this.blocking =
+        ctx.getSystem()
+            .dispatchers()
+            .lookup(DispatcherSelector.fromConfig("flotilla.worker.agent.blocking-dispatcher"));
+    ctx.getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.register(
+                StageHostCommand.SERVICE_KEY, ctx.getSelf().<StageHostCommand>narrow()));
+  }
+
+  @Override
+  public Receive<Object> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(StageHostCommand.Prepare.class, this::onPrepare)
+        .onMessage(Built.class, this::onBuilt)
+        .onMessage(StageHostCommand.Execute.class, this::onExecute)
+        .onMessage(StageHostCommand.SaveCheckpoint.class, this::onSaveCheckpoint)
+        .onMessage(StageHostCommand.Release.class, this::onRelease)
+        .onSignal(PostStop.class, signal -> onStop())
+        .build();
+  }
+
+  private String workerId() {
+    return transport.workerId();
+  }
+
+  private Behavior<Object> onPrepare(StageHostCommand.Prepare order) {
+    StageAssignment a = order.assignment();
+    if (!a.self().workerId().equals(workerId())) {
+      order
+          .replyTo()
+          .tell(failure(a, order.resumeStep(), "slot belongs to " + a.self().workerId()));
+      return this;
+    }
+    Hosted current = hosted.get(a.jobId());
+    if (current != null
+        && current.executor().assignment().equals(a)
+        && current.executor().nextStep() == order.resumeStep()
+        && !current.executor().failed()) {
+      getContext()
+          .getLog()
+          .info(
+              "Worker {}: keeps stage {} replica {} of job {} at step {}",
+              workerId(),
+              a.stage(),
+              a.replica(),
+              a.jobId(),
+              order.resumeStep());
+      order.replyTo().tell(ready(a, order.resumeStep(), true));
+      return this;
+    }
+    if (current != null) {
+      hosted.remove(a.jobId()).close();
+    }
+    preparing.put(a.jobId(), order);
+    getContext()
+        .getLog()
+        .info(
+            "Worker {}: building stage {} (layers {}..{}) replica {} of job {}{}",
+            workerId(),
+            a.stage(),
+            a.firstLayer(),
+            a.endLayer() - 1,
+            a.replica(),
+            a.jobId(),
+            order.restoreFrom() == null
+                ? ""
+                : " from the checkpoint after step " + order.restoreFrom().step());
+    getContext()
+        .pipeToSelf(
+            CompletableFuture.supplyAsync(() -> build(order), blocking),
+            (built, error) -> error != null ? new Built(order, null, -1, unwrap(error)) : built);
+    return this;
+  }
+
+  private Built build(StageHostCommand.Prepare order) {
+    CpuBackend backend = new CpuBackend(pipeline.computeThreads());
+    StageExecutor executor = null;
+    try {
+      executor =
+          new StageExecutor(
+              order.assignment(),
+              transport,
+              PeerDirectory.udp(),
+              backend,
+              pipeline,
+              System::nanoTime);
+      CheckpointRef ref = order.restoreFrom();
+      if (ref != null) {
+        Path file = transfer.download(ref, jobDirectory(order.jobId()));
+        try {
+          executor.restore(file);
+        } finally {
+          Files.deleteIfExists(file);
+        }
+      }
+      return new Built(order, new Hosted(executor, backend), executor.nextStep(), null);
+    } catch (Exception | Error e) {
+      if (executor != null) {
+        executor.close();
+      }
+      backend.close();
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return new Built(order, null, -1, e);
+    }
+  }
+
+  private Behavior<Object> onBuilt(Built built) {
+    StageAssignment a = built.order().assignment();
+    if (preparing.get(a.jobId()) != built.order()) {
+      // Released or re-prepared meanwhile: this build is stale.
+      if (built.hosted() != null) {
+        built.hosted().close();
+      }
+      return this;
+    }
+    preparing.remove(a.jobId());
+    if (built.failure() != null) {
+      getContext()
+          .getLog()
+          .warn(
+              "Worker {}: cannot prepare stage {} of job {}: {}",
+              workerId(),
+              a.stage(),
+              a.jobId(),
+              built.failure().toString());
+      built
+          .order()
+          .replyTo()
+          .tell(
+              failure(
+                  a,
+                  built.order().resumeStep(),
+                  "cannot prepare the stage: " + built.failure().getMessage()));
+      return this;
+    }
+    hosted.put(a.jobId(), built.hosted());
+    built.order().replyTo().tell(ready(a, built.nextStep(), false));
+    return this;
+  }
+
+  private Behavior<Object> onExecute(StageHostCommand.Execute order) {
+    Hosted h = hosted.get(order.jobId());
+    if (h == null) {
+      order
+          .replyTo()
+          .tell(
+              new StageFailed(
+                  order.jobId(),
+                  order.order().step(),
+                  -1,
+                  -1,
+                  workerId(),
+                  "worker " + workerId() + " holds no stage of job " + order.jobId()));
+      return this;
+    }
+    ActorRef<TaskMessage> replyTo = order.replyTo();
+    h.executor().run(order.order()).thenAccept(replyTo::tell);
+    return this;
+  }
+
+  private Behavior<Object> onSaveCheckpoint(StageHostCommand.SaveCheckpoint order) {
+    Hosted h = hosted.get(order.jobId());
+    if (h == null) {
+      order
+          .replyTo()
+          .tell(
+              new StageFailed(
+                  order.jobId(),
+                  order.step(),
+                  -1,
+                  -1,
+                  workerId(),
+                  "worker " + workerId() + " holds no stage of job " + order.jobId()));
+      return this;
+    }
+    StageExecutor executor = h.executor();
+    StageAssignment a = executor.assignment();
+    ActorRef<TaskMessage> replyTo = order.replyTo();
+    if (executor.nextStep() != order.step()) {
+      replyTo.tell(
+          failure(
+              a,
+              order.step(),
+              "asked to save the state after step "
+                  + order.step()
+                  + " but the stage has completed "
+                  + executor.nextStep()
+                  + " steps"));
+      return this;
+    }
+    CompletableFuture.supplyAsync(() -> save(executor, order), blocking)
+        .exceptionally(e -> failure(a, order.step(), "checkpoint failed: " + unwrap(e)))
+        .thenAccept(replyTo::tell);
+    return this;
+  }
+
+  private TaskMessage save(StageExecutor executor, StageHostCommand.SaveCheckpoint order) {
+    StageAssignment a = executor.assignment();
+    Path dir = jobDirectory(order.jobId());
+    try {
+      StageCheckpoint.Shard shard = executor.writeCheckpoint(dir);
+      try {
+        long bytes = Files.size(shard.file());
+        transfer.upload(shard.file(), order.uploadUrl());
+        return new CheckpointSaved(
+            order.jobId(), order.step(), a.stage(), workerId(), shard.sha256(), bytes);
+      } finally {
+        Files.deleteIfExists(shard.file());
+      }
+    } catch (IOException e) {
+      return failure(a, order.step(), "checkpoint failed: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return failure(a, order.step(), "checkpoint interrupted");
+    }
+  }
+
+  private Behavior<Object> onRelease(StageHostCommand.Release order) {
+    preparing.remove(order.jobId());
+    Hosted h = hosted.remove(order.jobId());
+    if (h != null) {
+      getContext()
+          .getLog()
+          .info("Worker {}: released job {} ({})", workerId(), order.jobId(), order.reason());
+      h.close();
+    }
+    return this;
+  }
+
+  private Behavior<Object> onStop() {
+    hosted.values().forEach(Hosted::close);
+    hosted.clear();
+    return this;
+  }
+
+  private Path jobDirectory(String jobId) {
+    return settings
+        .workDirectory()
+        .resolve("flotilla-" + workerId())
+        .resolve(jobId.replaceAll("[^A-Za-z0-9._-]", "_"));
+  }
+
+  private StageReady ready(StageAssignment a, long nextStep, boolean reattached) {
+    return new StageReady(a.jobId(), a.stage(), a.replica(), workerId(), nextStep, reattached);
+  }
+
+  private StageFailed failure(StageAssignment a, long step, String reason) {
+    return new StageFailed(a.jobId(), step, a.stage(), a.replica(), workerId(), reason);
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+}
