@@ -59,7 +59,8 @@ class FlotillaCommandTest {
           {"submit", "--help"},
           {"jobs", "--help"},
           {"job", "--help"},
-          {"cancel", "--help"}
+          {"cancel", "--help"},
+          {"fetch", "--help"}
         }) {
       assertThat(FlotillaCommand.execute(args)).as(String.join(" ", args)).isZero();
     }

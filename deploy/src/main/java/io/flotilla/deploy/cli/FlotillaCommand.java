@@ -4,6 +4,7 @@ import io.flotilla.engine.cli.ModelCommand;
 import io.flotilla.engine.cli.TrainLocalCommand;
 import io.flotilla.ledger.cli.LedgerCommand;
 import io.flotilla.scheduler.cli.CancelCommand;
+import io.flotilla.scheduler.cli.FetchCommand;
 import io.flotilla.scheduler.cli.JobCommand;
 import io.flotilla.scheduler.cli.JobsCommand;
 import io.flotilla.scheduler.cli.PlanCommand;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Command;
       JobsCommand.class,
       JobCommand.class,
       CancelCommand.class,
+      FetchCommand.class,
       LedgerCommand.class,
       BenchCommand.class
     })

@@ -1,6 +1,7 @@
 package io.flotilla.protocol.task;
 
 import io.flotilla.protocol.ControlMessage;
+import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -25,24 +26,26 @@ public sealed interface StageHostCommand extends ControlMessage {
    * Makes the host ready to run {@code assignment} from step {@code resumeStep}. A host that
    * already runs exactly this assignment at that step keeps its executor (a job manager that moved
    * to another scheduler node re-attaches without losing work); otherwise it builds the stage from
-   * the spec's seed and, when {@code restoreFrom} is given, loads that checkpoint shard. Replies
-   * {@link StageReady} with the step the executor will run next, or {@link StageFailed}.
+   * the spec's seed and, when {@code restoreFrom} is not empty, loads its tensors from those
+   * checkpoint shards (all shards of one checkpoint: the stage boundaries may have moved since).
+   * Replies {@link StageReady} with the step the executor will run next, or {@link StageFailed}.
    *
    * @param assignment the slot to run
    * @param resumeStep the next step the job manager wants run
-   * @param restoreFrom the shard of this stage to load when the executor cannot be kept; null to
-   *     start from the initial weights
+   * @param restoreFrom the shards of the checkpoint to load when the executor cannot be kept; empty
+   *     to start from the initial weights
    * @param replyTo where the reply goes
    */
   record Prepare(
       StageAssignment assignment,
       long resumeStep,
-      CheckpointRef restoreFrom,
+      List<CheckpointRef> restoreFrom,
       ActorRef<TaskMessage> replyTo)
       implements StageHostCommand {
     public Prepare {
       Objects.requireNonNull(assignment, "assignment");
       Objects.requireNonNull(replyTo, "replyTo");
+      restoreFrom = List.copyOf(Objects.requireNonNull(restoreFrom, "restoreFrom"));
       if (resumeStep < 0) {
         throw new IllegalArgumentException("resumeStep must be >= 0, was " + resumeStep);
       }

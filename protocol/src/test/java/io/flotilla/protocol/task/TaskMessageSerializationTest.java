@@ -109,9 +109,11 @@ class TaskMessageSerializationTest {
             new StageHostCommand.Prepare(
                 assignment(1, 0),
                 42,
-                new CheckpointRef("http://10.0.0.1:8080/c", "ab".repeat(32), 40),
+                List.of(
+                    new CheckpointRef("http://10.0.0.1:8080/c0", "ab".repeat(32), 40),
+                    new CheckpointRef("http://10.0.0.1:8080/c1", "cd".repeat(32), 40)),
                 probe.ref()),
-            new StageHostCommand.Prepare(assignment(0, 1), 0, null, probe.ref()),
+            new StageHostCommand.Prepare(assignment(0, 1), 0, List.of(), probe.ref()),
             new StageHostCommand.Execute(new RunStep("job-7", 42), probe.ref()),
             new StageHostCommand.SaveCheckpoint("job-7", 42, "http://10.0.0.1:8080/u", probe.ref()),
             new StageHostCommand.Release("job-7", "job cancelled"));

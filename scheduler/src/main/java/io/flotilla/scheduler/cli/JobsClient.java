@@ -84,6 +84,36 @@ final class JobsClient {
     return json;
   }
 
+  /** Downloads {@code path} into {@code file}; fails with the API's error otherwise. */
+  void download(String path, java.nio.file.Path file) throws ApiException {
+    HttpRequest request = request(path).timeout(Duration.ofMinutes(30)).GET().build();
+    HttpResponse<java.nio.file.Path> response;
+    try {
+      response = client.send(request, HttpResponse.BodyHandlers.ofFile(file));
+    } catch (IOException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException("interrupted", 0, null);
+    }
+    if (response.statusCode() != 200) {
+      String body;
+      try {
+        body = java.nio.file.Files.readString(file);
+        java.nio.file.Files.deleteIfExists(file);
+      } catch (IOException e) {
+        body = "";
+      }
+      JsonNode json = parse(body);
+      throw new ApiException(
+          json != null && json.hasNonNull("error")
+              ? json.get("error").asText()
+              : "HTTP " + response.statusCode(),
+          response.statusCode(),
+          json);
+    }
+  }
+
   /**
    * Reads the job's server-sent state events, handing each to {@code onState} until it returns
    * false or the stream ends; returns the last state.

@@ -3,6 +3,7 @@ package io.flotilla.scheduler.job;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.LinkMatrix;
 import io.flotilla.scheduler.planner.PlanRequest;
 import io.flotilla.scheduler.planner.PlanResult;
@@ -19,6 +20,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
@@ -82,6 +84,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private record DriverStopped(ActorRef<StepDriver.Command> driver)
       implements Command, NoSerializationVerificationNeeded {}
 
+  private enum BackoffOver implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** The behavior of the manager of job {@code jobId}, following {@code registry}. */
   public static Behavior<Command> create(
       String jobId,
@@ -91,7 +97,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       JobSettings settings,
       Clock clock) {
     return Behaviors.setup(
-        ctx -> new JobManager(ctx, jobId, shard, registry, store, settings, clock));
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new JobManager(ctx, timers, jobId, shard, registry, store, settings, clock)));
   }
 
   private final ActorContext<Command> ctx;
@@ -102,11 +111,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final CheckpointStore store;
   private final JobSettings.Orchestration orchestration;
   private WorkerRegistry.Workers workers;
+  private final TimerScheduler<Command> timers;
   private ActorRef<StepDriver.Command> driver;
   private int drivers;
+  private boolean backingOff;
 
   private JobManager(
       ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
       String jobId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
@@ -115,6 +127,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
     this.ctx = ctx;
+    this.timers = timers;
     this.jobId = jobId;
     this.shard = shard;
     this.clock = clock;
@@ -150,6 +163,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(StepDriver.Finished.class, this::onFinished)
         .onCommand(StepDriver.Interrupted.class, this::onInterrupted)
         .onCommand(DriverStopped.class, this::onDriverStopped)
+        .onCommand(BackoffOver.class, this::onBackoffOver)
         .build();
   }
 
@@ -228,6 +242,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     if (state.phase() != JobView.Phase.QUEUED) {
       startDriverIfPlaced(state);
+      return Effect().none();
+    }
+    if (backingOff) {
       return Effect().none();
     }
     return planEvent(state)
@@ -368,13 +385,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                   now()))
           .thenRun(this::passivateIfEnded);
     }
-    JobEvent.JobInterrupted interrupted = new JobEvent.JobInterrupted(fact.reason(), now());
-    List<JobEvent> events = new ArrayList<>();
-    events.add(interrupted);
-    if (workers != null) {
-      planEvent(state.apply(interrupted)).ifPresent(events::add);
+    java.time.Duration backoff = orchestration.restartBackoff(state.restarts() + 1);
+    ctx.getLog().info("Job {} is placed again in {}: {}", jobId, backoff, fact.reason());
+    backingOff = true;
+    timers.startSingleTimer(BackoffOver.INSTANCE, backoff);
+    return Effect()
+        .persist(new JobEvent.JobInterrupted(fact.reason(), now()))
+        .thenRun(this::afterEvents);
+  }
+
+  private Effect<JobEvent, JobView> onBackoffOver(JobView state, BackoffOver msg) {
+    backingOff = false;
+    if (state.phase() != JobView.Phase.QUEUED || workers == null) {
+      return Effect().none();
     }
-    return Effect().persist(events).thenRun(this::afterEvents);
+    return planEvent(state)
+        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::afterEvents))
+        .orElseGet(() -> Effect().none());
   }
 
   private Effect<JobEvent, JobView> onDriverStopped(JobView state, DriverStopped msg) {
@@ -393,9 +420,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private Optional<JobEvent> planEvent(JobView state) {
     PlanResult result;
     try {
-      result =
-          Planner.plan(
-              PlanRequest.forSpec(state.spec(), workers.sorted(), LinkMatrix.unmeasured()));
+      // Only workers whose data plane is up can run a stage.
+      List<WorkerCapabilities> ready =
+          workers.sorted().stream().filter(w -> w.dataPlane() != null).toList();
+      result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, LinkMatrix.unmeasured()));
     } catch (IllegalArgumentException e) {
       return Optional.of(
           new JobEvent.JobFailed("the job cannot be planned: " + e.getMessage(), now()));

@@ -28,15 +28,22 @@ public record JobSettings(
    * @param stepTimeoutFactor a step's deadline in multiples of the slowest recent step
    * @param checkpointTimeout longest wait for every shard of a checkpoint
    * @param maxRestarts interruptions after which a job fails
+   * @param restartBackoffMin wait before placing a job again after its first interruption
+   * @param restartBackoffMax longest such wait
    */
   public record Orchestration(
       Duration prepareTimeout,
       Duration stepTimeoutMin,
       double stepTimeoutFactor,
       Duration checkpointTimeout,
-      int maxRestarts) {
+      int maxRestarts,
+      Duration restartBackoffMin,
+      Duration restartBackoffMax) {
     public Orchestration {
-      for (Duration d : new Duration[] {prepareTimeout, stepTimeoutMin, checkpointTimeout}) {
+      for (Duration d :
+          new Duration[] {
+            prepareTimeout, stepTimeoutMin, checkpointTimeout, restartBackoffMin, restartBackoffMax
+          }) {
         if (d.isNegative() || d.isZero()) {
           throw new IllegalArgumentException(
               "flotilla.scheduler.jobs timeouts must be positive, was " + d);
@@ -50,6 +57,12 @@ public record JobSettings(
         throw new IllegalArgumentException(
             "flotilla.scheduler.jobs.max-restarts must be >= 0, was " + maxRestarts);
       }
+    }
+
+    /** The wait before placing a job again after its {@code restarts}-th interruption. */
+    public Duration restartBackoff(int restarts) {
+      Duration d = restartBackoffMin.multipliedBy(1L << Math.min(20, Math.max(0, restarts - 1)));
+      return d.compareTo(restartBackoffMax) < 0 ? d : restartBackoffMax;
     }
 
     /** The deadline of a step when the slowest recent step took {@code slowest}. */
@@ -95,6 +108,8 @@ public record JobSettings(
             jobs.getDuration("step-timeout-min"),
             jobs.getDouble("step-timeout-factor"),
             jobs.getDuration("checkpoint-timeout"),
-            jobs.getInt("max-restarts")));
+            jobs.getInt("max-restarts"),
+            jobs.getDuration("restart-backoff-min"),
+            jobs.getDuration("restart-backoff-max")));
   }
 }

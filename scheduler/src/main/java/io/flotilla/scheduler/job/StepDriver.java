@@ -261,14 +261,15 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     phase = Phase.PREPARING;
     resumeStep = resume;
     received.clear();
-    for (StageAssignment a : assignments) {
-      CheckpointRef restore = null;
-      if (checkpoint != null && (restoreMatchesResume || forcedRestore)) {
-        CheckpointRecord.Shard shard = checkpoint.shards().get(a.stage());
-        restore =
+    List<CheckpointRef> restore = new ArrayList<>();
+    if (checkpoint != null && (restoreMatchesResume || forcedRestore)) {
+      for (CheckpointRecord.Shard shard : checkpoint.shards()) {
+        restore.add(
             new CheckpointRef(
-                store.downloadUrl(jobId, shard.sha256()), shard.sha256(), checkpoint.step());
+                store.downloadUrl(jobId, shard.sha256()), shard.sha256(), checkpoint.step()));
       }
+    }
+    for (StageAssignment a : assignments) {
       hosts
           .get(a.self().workerId())
           .tell(new StageHostCommand.Prepare(a, resume, restore, replies));

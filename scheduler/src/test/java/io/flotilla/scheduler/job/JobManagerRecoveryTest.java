@@ -9,6 +9,8 @@ import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.SchedulerNode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +83,8 @@ class JobManagerRecoveryTest {
           .registry()
           .tell(
               new WorkerRegistry.Register(
-                  GossipTesting.capabilities("w" + i, scheduler.node()), ack.ref()));
+                  withDataPlane(GossipTesting.capabilities("w" + i, scheduler.node()), i),
+                  ack.ref()));
       assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
     }
     awaitPhase(jobs, planned, JobView.Phase.PLANNED);
@@ -105,6 +108,25 @@ class JobManagerRecoveryTest {
             .toList();
     assertThat(listed).containsExactly(planned, cancelled);
     assertThat(recovered.list("team-b").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEmpty();
+  }
+
+  /**
+   * {@code caps} with a data-plane endpoint: only such workers are placed. No stage host answers
+   * for these workers, so the job stays planned (its driver waits for the hosts).
+   */
+  private static WorkerCapabilities withDataPlane(WorkerCapabilities caps, int i) {
+    return new WorkerCapabilities(
+        caps.workerId(),
+        caps.nodeAddress(),
+        caps.cores(),
+        caps.memoryBytes(),
+        caps.gpu(),
+        caps.cpuGflops(),
+        caps.backend(),
+        new DataPlaneEndpoint("127.0.0.1", 40200 + i, 32 * 1024, 1001),
+        caps.walletAddress(),
+        caps.labels(),
+        caps.joinedAtEpochMs());
   }
 
   private void awaitPhase(Jobs jobs, String jobId, JobView.Phase phase) {

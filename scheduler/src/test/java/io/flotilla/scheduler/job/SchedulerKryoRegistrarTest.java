@@ -113,7 +113,7 @@ class SchedulerKryoRegistrarTest {
       state = state.apply(event);
       assertRoundTrips(system, state);
     }
-    assertThat(state.phase()).isEqualTo(JobView.Phase.COMPLETED);
+    assertThat(state.phase()).isEqualTo(JobView.Phase.CANCELLED);
     assertThat(state.stepsCompleted()).isEqualTo(7);
     assertThat(state.restarts()).isEqualTo(1);
     assertThat(state.checkpoint().shards())

@@ -42,10 +42,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -849,38 +851,67 @@ public final class StageExecutor implements AutoCloseable {
    * Restores the state {@link #writeCheckpoint} wrote for this stage, so that training continues at
    * the step after it exactly as if it had not stopped. Only before the first step.
    *
-   * @throws IllegalArgumentException when the file belongs to another stage or layer range, or a
-   *     tensor is missing or has the wrong shape (the message names it)
+   * @throws IllegalArgumentException when a tensor is missing or has the wrong shape (the message
+   *     names it)
    */
   public void restore(Path file) throws IOException {
+    restore(List.of(file));
+  }
+
+  /**
+   * Restores this stage from the shards of one checkpoint, however its layers were cut: every
+   * tensor is found by its state-dict name in whichever shard holds it, so a job placed again with
+   * other stage boundaries resumes from the same state. Only before the first step.
+   *
+   * @throws IllegalArgumentException when the shards disagree on the step, or a tensor this stage
+   *     needs is missing or has the wrong shape (the message names it)
+   */
+  public void restore(List<Path> files) throws IOException {
     if (nextStep != 0) {
       throw new IllegalStateException(
           "restore before the first step; this executor is at step " + nextStep);
     }
-    var contents = Safetensors.read(file);
-    Map<String, String> meta = contents.metadata();
-    String layers = assignment.firstLayer() + ".." + assignment.endLayer();
-    String theirs = meta.get("first_layer") + ".." + meta.get("end_layer");
-    if (!layers.equals(theirs)) {
-      throw new IllegalArgumentException(
-          file + " holds layers " + theirs + ", this stage computes layers " + layers);
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException("no checkpoint shards to restore from");
     }
-    Map<String, Tensor> tensors = contents.tensors();
+    Map<String, Tensor> tensors = new HashMap<>();
+    String nextSteps = null;
+    String optimizerSteps = null;
+    for (Path file : files) {
+      var contents = Safetensors.read(file);
+      Map<String, String> meta = contents.metadata();
+      String theirs = meta.get("next_step") + "/" + meta.get("optimizer_steps");
+      if (nextSteps == null) {
+        nextSteps = meta.get("next_step");
+        optimizerSteps = meta.get("optimizer_steps");
+      } else if (!theirs.equals(nextSteps + "/" + optimizerSteps)) {
+        throw new IllegalArgumentException(
+            file
+                + " was written at step/optimizer step "
+                + theirs
+                + ", the other shards at "
+                + nextSteps
+                + "/"
+                + optimizerSteps);
+      }
+      contents.tensors().forEach(tensors::putIfAbsent);
+    }
+    Path where = files.size() == 1 ? files.get(0) : Path.of(files.size() + " shards");
     for (Parameter p : parameters) {
-      copyInto(file, tensors, p.name(), p.value());
-      copyInto(file, tensors, "exp_avg." + p.name(), optimizer.firstMoments().get(p.name()));
-      copyInto(file, tensors, "exp_avg_sq." + p.name(), optimizer.secondMoments().get(p.name()));
+      copyInto(where, tensors, p.name(), p.value());
+      copyInto(where, tensors, "exp_avg." + p.name(), optimizer.firstMoments().get(p.name()));
+      copyInto(where, tensors, "exp_avg_sq." + p.name(), optimizer.secondMoments().get(p.name()));
       if (outer != null) {
-        copyInto(file, tensors, "diloco.anchor." + p.name(), outer.anchor(p));
-        copyInto(file, tensors, "diloco.momentum." + p.name(), outer.momentum(p));
+        copyInto(where, tensors, "diloco.anchor." + p.name(), outer.anchor(p));
+        copyInto(where, tensors, "diloco.momentum." + p.name(), outer.momentum(p));
       }
     }
     try {
-      optimizer.setStepCount(Integer.parseInt(meta.getOrDefault("optimizer_steps", "")));
-      nextStep = Long.parseLong(meta.getOrDefault("next_step", ""));
+      optimizer.setStepCount(Integer.parseInt(Objects.requireNonNullElse(optimizerSteps, "")));
+      nextStep = Long.parseLong(Objects.requireNonNullElse(nextSteps, ""));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          file + " lacks a valid next_step / optimizer_steps in its metadata", e);
+          where + " lacks a valid next_step / optimizer_steps in its metadata", e);
     }
   }
 

@@ -16,7 +16,9 @@ import io.flotilla.worker.transport.TensorTransport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -150,9 +152,9 @@ public final class StageHost extends AbstractBehavior<Object> {
             a.endLayer() - 1,
             a.replica(),
             a.jobId(),
-            order.restoreFrom() == null
+            order.restoreFrom().isEmpty()
                 ? ""
-                : " from the checkpoint after step " + order.restoreFrom().step());
+                : " from the checkpoint after step " + order.restoreFrom().get(0).step());
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(() -> build(order), blocking),
@@ -172,13 +174,17 @@ public final class StageHost extends AbstractBehavior<Object> {
               backend,
               pipeline,
               System::nanoTime);
-      CheckpointRef ref = order.restoreFrom();
-      if (ref != null) {
-        Path file = transfer.download(ref, jobDirectory(order.jobId()));
-        try {
-          executor.restore(file);
-        } finally {
-          Files.deleteIfExists(file);
+      List<Path> files = new ArrayList<>();
+      try {
+        for (CheckpointRef ref : order.restoreFrom()) {
+          files.add(transfer.download(ref, jobDirectory(order.jobId())));
+        }
+        if (!files.isEmpty()) {
+          executor.restore(files);
+        }
+      } finally {
+        for (Path f : files) {
+          Files.deleteIfExists(f);
         }
       }
       return new Built(order, new Hosted(executor, backend), executor.nextStep(), null);

@@ -83,7 +83,41 @@ class StageCheckpointTest {
       Path stage0 = pipeline.executors().get(0).writeCheckpoint(dir).file();
       assertThatThrownBy(() -> pipeline.executors().get(2).restore(stage0))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("holds layers 0..2, this stage computes layers 2..4");
+          .hasMessageContaining("has no tensor transformer.h.");
+    }
+  }
+
+  /**
+   * A job placed again may cut its layers differently: a one-stage pipeline resumes from the two
+   * shards of a two-stage one, each tensor found by name, and continues with the same losses.
+   */
+  @Test
+  void resumingWithOtherStageBoundaries(@TempDir Path dir) throws Exception {
+    List<Double> uninterrupted = new ArrayList<>();
+    List<Path> shards = new ArrayList<>();
+    try (LocalPipeline pipeline = start()) {
+      for (int step = 0; step < 6; step++) {
+        uninterrupted.add(LocalPipeline.loss(pipeline.runStep(step)));
+        if (step == 2) {
+          shards.add(pipeline.executors().get(0).writeCheckpoint(dir).file());
+          shards.add(pipeline.executors().get(2).writeCheckpoint(dir).file());
+        }
+      }
+    }
+    JobSpec oneStage = TestingSpecs.gpt(1, 2, "1f1b", 2, 8, 8, "gradient_sync: allreduce");
+    try (LocalPipeline pipeline =
+        LocalPipeline.start(
+            "ckpt-recut", oneStage, SETTINGS, DataPlaneSettings.loopback(Duration.ofSeconds(10)))) {
+      for (StageExecutor e : pipeline.executors()) {
+        e.restore(shards);
+        assertThat(e.nextStep()).isEqualTo(3);
+      }
+      for (int step = 3; step < 6; step++) {
+        double expected = uninterrupted.get(step);
+        assertThat(LocalPipeline.loss(pipeline.runStep(step)))
+            .as("loss of step %d after resuming on one stage", step)
+            .isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5 * expected));
+      }
     }
   }
 }
