@@ -165,6 +165,11 @@ public final class LocalCluster implements AutoCloseable {
     return scheduler;
   }
 
+  /** The scheduler's journal directory (H2 database and checkpoint store), or null. */
+  public Path journalDirectory() {
+    return journalDirectory;
+  }
+
   /** The worker nodes. */
   public List<WorkerNode> workers() {
     return workers;

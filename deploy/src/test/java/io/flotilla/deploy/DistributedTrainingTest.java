@@ -83,7 +83,7 @@ class DistributedTrainingTest {
   @Test
   void trainsLikeOneProcessAndSurvivesALostWorker(@TempDir Path tmp) throws Exception {
     JobSpec spec = spec();
-    double[] reference = referenceLosses(spec);
+    double[] reference = referenceLosses(spec, STEPS);
     try (LocalCluster cluster = LocalCluster.start(config(), 3, true, true)) {
       assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
       var jobs = cluster.scheduler().jobs();
@@ -203,14 +203,14 @@ class DistributedTrainingTest {
   }
 
   /** One process, the same global batch, the same seed. */
-  static double[] referenceLosses(JobSpec spec) throws Exception {
+  static double[] referenceLosses(JobSpec spec, int steps) throws Exception {
     JobConfig job = EngineJob.singleProcess(spec);
     try (CpuBackend backend = new CpuBackend(1)) {
       Dataset data = LocalTrainer.openDataset(job);
       Model model = LocalTrainer.buildModel(backend, job, data);
       Trainer trainer = new Trainer(backend, model, data, job.training());
-      double[] losses = new double[STEPS];
-      for (int step = 0; step < STEPS; step++) {
+      double[] losses = new double[steps];
+      for (int step = 0; step < steps; step++) {
         losses[step] = trainer.step(step).loss();
       }
       return losses;

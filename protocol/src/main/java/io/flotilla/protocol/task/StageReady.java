@@ -11,9 +11,18 @@ import java.util.Objects;
  * @param workerId the worker
  * @param nextStep the step the executor runs next (0-based)
  * @param reattached whether the host kept an executor it already had (no state was rebuilt)
+ * @param lastReport when the kept executor is one step past what the job manager asked for (it ran
+ *     a step whose report a failed scheduler node never received): that step's report, so the step
+ *     is journaled rather than lost; null otherwise
  */
 public record StageReady(
-    String jobId, int stage, int replica, String workerId, long nextStep, boolean reattached)
+    String jobId,
+    int stage,
+    int replica,
+    String workerId,
+    long nextStep,
+    boolean reattached,
+    StepReport lastReport)
     implements TaskMessage {
   public StageReady {
     Objects.requireNonNull(jobId, "jobId");

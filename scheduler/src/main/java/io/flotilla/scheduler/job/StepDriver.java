@@ -144,6 +144,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private boolean forcedRestore;
   private long step;
   private long stepStartNanos;
+  private final Map<String, TaskMessage> recovered = new LinkedHashMap<>();
 
   private StepDriver(
       ActorContext<Command> ctx,
@@ -333,8 +334,25 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       steps.add(((StageReady) m).nextStep());
     }
     long restoreTo = checkpoint == null ? 0 : checkpoint.step();
+    List<StepReport> ahead = new ArrayList<>();
+    for (TaskMessage m : received.values()) {
+      StepReport r = ((StageReady) m).lastReport();
+      if (r != null && r.step() == resumeStep) {
+        ahead.add(r);
+      }
+    }
     if (steps.size() == 1 && steps.contains(resumeStep)) {
       step = resumeStep;
+    } else if (steps.size() == 1
+        && steps.contains(resumeStep + 1)
+        && ahead.size() == assignments.size()) {
+      // Every stage ran step resumeStep but its reports never reached the journal (the
+      // scheduler node that ordered it died): journal it from the reports the hosts kept.
+      ctx.getLog()
+          .info("Job {}: step {} ran before this driver started; journaling it", jobId, resumeStep);
+      step = resumeStep;
+      recovered.clear();
+      ahead.forEach(r -> recovered.put(r.workerId(), r));
     } else if (!forcedRestore) {
       // Some stages kept their state and some did not: all go back to the checkpoint.
       forcedRestore = true;
@@ -355,7 +373,16 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private Behavior<Command> onContinue(Continue msg) {
     switch (phase) {
-      case STARTING -> runStep();
+      case STARTING -> {
+        if (!recovered.isEmpty()) {
+          received.clear();
+          received.putAll(recovered);
+          recovered.clear();
+          stepStartNanos = System.nanoTime();
+          return onStepDone();
+        }
+        runStep();
+      }
       case RECORDING_STEP -> {
         long done = step + 1;
         if (done % checkpointInterval == 0 || done == totalSteps) {
@@ -402,6 +429,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private Behavior<Command> onStepDone() {
     long nanos = System.nanoTime() - stepStartNanos;
+    for (TaskMessage m : received.values()) {
+      StepReport r = (StepReport) m;
+      // A step journaled from reports kept by the hosts was not timed here.
+      nanos = Math.max(nanos, r.computeNanos() + r.idleNanos() + r.syncNanos());
+    }
     recentStepNanos.addLast(nanos);
     if (recentStepNanos.size() > RECENT_STEPS) {
       recentStepNanos.removeFirst();

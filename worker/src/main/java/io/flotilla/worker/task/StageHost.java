@@ -7,6 +7,7 @@ import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.task.StageReady;
+import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.worker.pipeline.PeerDirectory;
 import io.flotilla.worker.pipeline.PipelineSettings;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -51,7 +53,19 @@ public final class StageHost extends AbstractBehavior<Object> {
       StageHostCommand.Prepare order, Hosted hosted, long nextStep, Throwable failure)
       implements NoSerializationVerificationNeeded {}
 
-  private record Hosted(StageExecutor executor, CpuBackend backend) {
+  private record Hosted(
+      StageExecutor executor,
+      CpuBackend backend,
+      AtomicReference<StepReport> lastReport,
+      AtomicReference<CompletableFuture<?>> running) {
+    Hosted(StageExecutor executor, CpuBackend backend) {
+      this(
+          executor,
+          backend,
+          new AtomicReference<>(),
+          new AtomicReference<>(CompletableFuture.completedFuture(null)));
+    }
+
     void close() {
       try {
         executor.close();
@@ -122,9 +136,21 @@ public final class StageHost extends AbstractBehavior<Object> {
       return this;
     }
     Hosted current = hosted.get(a.jobId());
+    if (current != null && !current.running().get().isDone()) {
+      // A step ordered by an earlier job manager still runs: answer once it is done, so that
+      // the executor's step count is final.
+      var self = getContext().getSelf();
+      current.running().get().whenComplete((r, e) -> self.tell(order));
+      return this;
+    }
+    StepReport ahead = current == null ? null : current.lastReport().get();
+    boolean oneAhead =
+        ahead != null
+            && ahead.step() == order.resumeStep()
+            && current.executor().nextStep() == order.resumeStep() + 1;
     if (current != null
         && current.executor().assignment().equals(a)
-        && current.executor().nextStep() == order.resumeStep()
+        && (current.executor().nextStep() == order.resumeStep() || oneAhead)
         && !current.executor().failed()) {
       getContext()
           .getLog()
@@ -135,7 +161,17 @@ public final class StageHost extends AbstractBehavior<Object> {
               a.replica(),
               a.jobId(),
               order.resumeStep());
-      order.replyTo().tell(ready(a, order.resumeStep(), true));
+      order
+          .replyTo()
+          .tell(
+              new StageReady(
+                  a.jobId(),
+                  a.stage(),
+                  a.replica(),
+                  workerId(),
+                  current.executor().nextStep(),
+                  true,
+                  oneAhead ? ahead : null));
       return this;
     }
     if (current != null) {
@@ -250,7 +286,17 @@ public final class StageHost extends AbstractBehavior<Object> {
       return this;
     }
     ActorRef<TaskMessage> replyTo = order.replyTo();
-    h.executor().run(order.order()).thenAccept(replyTo::tell);
+    h.running()
+        .set(
+            h.executor()
+                .run(order.order())
+                .thenAccept(
+                    result -> {
+                      if (result instanceof StepReport report) {
+                        h.lastReport().set(report);
+                      }
+                      replyTo.tell(result);
+                    }));
     return this;
   }
 
@@ -337,7 +383,8 @@ public final class StageHost extends AbstractBehavior<Object> {
   }
 
   private StageReady ready(StageAssignment a, long nextStep, boolean reattached) {
-    return new StageReady(a.jobId(), a.stage(), a.replica(), workerId(), nextStep, reattached);
+    return new StageReady(
+        a.jobId(), a.stage(), a.replica(), workerId(), nextStep, reattached, null);
   }
 
   private StageFailed failure(StageAssignment a, long step, String reason) {

@@ -1,0 +1,176 @@
+package io.flotilla.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.flotilla.gossip.NodeConfig;
+import io.flotilla.gossip.SeedAddress;
+import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.scheduler.SchedulerNode;
+import io.flotilla.scheduler.job.JobEvent;
+import io.flotilla.scheduler.job.JobManager;
+import io.flotilla.scheduler.job.JobView;
+import io.flotilla.scheduler.job.Jobs;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The scheduler node that hosts a running job crashes; the job's manager comes back on the other
+ * scheduler node from the shared journal, re-attaches to the stages the workers still hold, and
+ * finishes the job without losing or repeating a completed step: its journal never goes back, and
+ * every step's loss equals single-process training.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class SchedulerFailoverTest {
+
+  static final int STEPS = 24;
+
+  static JobSpec spec() {
+    return JobSpecParser.parse(
+        """
+        name: failover
+        model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
+        dataset:
+          type: addition
+          options: {digits: 2, train_examples: 2000, eval_examples: 100}
+        training:
+          steps: %d
+          global_batch: 8
+          micro_batches: 2
+          seed: 11
+          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
+          schedule: {type: constant}
+        parallelism: {pipeline_stages: 2, replicas: 1, schedule: gpipe}
+        checkpoint: {interval_steps: 100, keep_last: 1}
+        """
+            .formatted(STEPS));
+  }
+
+  static Config config() {
+    return ConfigFactory.parseString(
+            """
+            pekko.coordinated-shutdown.run-by-actor-system-terminate = off
+            flotilla.scheduler.jobs.step-timeout-min = 60s
+            """)
+        .withFallback(LocalCluster.demoConfig());
+  }
+
+  @Test
+  void aJobOutlivesTheSchedulerNodeThatRanIt() throws Exception {
+    JobSpec spec = spec();
+    double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
+    try (LocalCluster cluster = LocalCluster.start(config(), 2, true, true)) {
+      assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
+      Jobs first = cluster.scheduler().jobs();
+      String id =
+          first.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
+      TestProbe<Object> seedProbe = TestProbe.create(cluster.seed().system());
+      seedProbe.awaitAssert(
+          Duration.ofMinutes(2),
+          Duration.ofMillis(20),
+          () -> {
+            assertThat(get(first, id).stepsCompleted()).isGreaterThanOrEqualTo(3);
+            return null;
+          });
+
+      SchedulerNode second =
+          SchedulerNode.start(
+              NodeConfig.overrides()
+                  .roles(Set.of(NodeRole.SCHEDULER))
+                  .seeds(List.of(new SeedAddress("127.0.0.1", cluster.seed().port())))
+                  .set(
+                      "flotilla.scheduler.persistence.h2-directory",
+                      cluster.journalDirectory().toString())
+                  .set(
+                      "flotilla.scheduler.checkpoints.directory",
+                      cluster.journalDirectory().resolve("checkpoints").toString())
+                  .over(config()));
+      try {
+        assertThat(second.node().awaitUp(Duration.ofSeconds(30))).isTrue();
+        long before = get(first, id).stepsCompleted();
+        cluster.scheduler().node().crash();
+
+        Jobs jobs = second.jobs();
+        TestProbe<Object> probe = TestProbe.create(second.node().system());
+        JobView done =
+            probe.awaitAssert(
+                Duration.ofMinutes(4),
+                Duration.ofMillis(100),
+                () -> {
+                  JobView v = get(jobs, id);
+                  assertThat(v.phase())
+                      .as("%s", v.failureReason())
+                      .isEqualTo(JobView.Phase.COMPLETED);
+                  return v;
+                });
+        assertThat(done.stepsCompleted()).isEqualTo(STEPS);
+        assertThat(done.restarts()).as("no interruption: the stages were kept").isZero();
+
+        JdbcReadJournal journal =
+            PersistenceQuery.get(Adapter.toClassic(second.node().system()))
+                .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
+        List<Object> events =
+            journal
+                .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
+                .map(EventEnvelope::event)
+                .runWith(Sink.seq(), second.node().system())
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        List<Long> starts =
+            events.stream()
+                .filter(e -> e instanceof JobEvent.JobStarted)
+                .map(e -> ((JobEvent.JobStarted) e).fromStep())
+                .toList();
+        assertThat(starts).as("training started, then resumed after the crash").hasSize(2);
+        assertThat(starts.get(1))
+            .as("resumed at or after the steps journaled before")
+            .isGreaterThanOrEqualTo(before);
+        TreeMap<Long, Double> losses = new TreeMap<>();
+        long last = 0;
+        for (Object e : events) {
+          if (e instanceof JobEvent.StepCompleted c) {
+            assertThat(c.metrics().step())
+                .as("steps are journaled once, in order")
+                .isEqualTo(last + 1);
+            last = c.metrics().step();
+            losses.put(c.metrics().step(), c.metrics().loss());
+          }
+        }
+        assertThat(losses).hasSize(STEPS);
+        losses.forEach(
+            (step, loss) ->
+                assertThat(loss)
+                    .as("loss of step %d", step)
+                    .isCloseTo(
+                        reference[(int) (step - 1)],
+                        within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+      } finally {
+        second.close();
+      }
+    }
+  }
+
+  private static JobView get(Jobs jobs, String id) {
+    try {
+      return jobs.get(id).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
