@@ -8,8 +8,10 @@ import io.flotilla.engine.train.Evaluator;
 import io.flotilla.engine.train.LocalTrainer;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.scheduler.job.CheckpointRecord;
+import io.flotilla.scheduler.job.JobPayments;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.job.WorkerPay;
 import io.flotilla.scheduler.job.WorkerTotals;
 import io.flotilla.scheduler.planner.PlanRenderer;
 import io.flotilla.scheduler.planner.PlanResult;
@@ -117,7 +119,60 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
     }
     out.println();
     out.println(summary(view));
+    if (JobPayments.paid(spec)) {
+      out.println(payments(jobs, awaitPayments(jobs, view)));
+    }
     return 0;
+  }
+
+  /**
+   * The job once the ledger accepted a receipt for every step of every stage replica (receipts are
+   * signed and submitted after the last checkpoint, so they may trail the job's completion), or as
+   * it stands after a minute.
+   */
+  private static JobView awaitPayments(Jobs jobs, JobView view) throws Exception {
+    long expected =
+        view.stepsCompleted() * view.plan().stages().size() * (long) view.plan().replicas();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (paidReceipts(view) < expected && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(200); // polling the ledger's progress for the summary
+      view = jobs.get(view.jobId()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    return view;
+  }
+
+  private static long paidReceipts(JobView view) {
+    return view.payments().values().stream().mapToLong(WorkerPay::receipts).sum();
+  }
+
+  private static String payments(Jobs jobs, JobView view) {
+    long unitsPerCurrency = jobs.settings().unitsPerCurrency();
+    String currency = view.spec().payment().currency();
+    StringBuilder table = new StringBuilder("Payments (embedded ledger)\n");
+    table.append(
+        String.format(
+            Locale.ROOT, "%-10s %-42s %8s %14s%n", "WORKER", "ADDRESS", "RECEIPTS", "AMOUNT"));
+    new java.util.TreeMap<>(view.payments())
+        .forEach(
+            (id, p) ->
+                table.append(
+                    String.format(
+                        Locale.ROOT,
+                        "%-10s %-42s %8d %14s%n",
+                        id,
+                        p.address(),
+                        p.receipts(),
+                        JobPayments.inCurrency(p.units(), unitsPerCurrency).toPlainString()
+                            + " "
+                            + currency)));
+    table.append(
+        String.format(
+            Locale.ROOT,
+            "total %s of a %s %s budget%n",
+            JobPayments.inCurrency(view.spentUnits(), unitsPerCurrency).toPlainString(),
+            view.spec().payment().budget().toPlainString(),
+            currency));
+    return table.toString();
   }
 
   /** Copies the final checkpoint's shards from the scheduler's store into the output directory. */

@@ -64,13 +64,16 @@ public final class LocalCluster implements AutoCloseable {
     List<WorkerNode> workers = new ArrayList<>();
     Path journal = null;
     try {
+      journal = Files.createTempDirectory("flotilla-local");
       if (withScheduler) {
-        journal = Files.createTempDirectory("flotilla-local-journal");
         scheduler =
             SchedulerNode.start(
                 NodeConfig.overrides()
-                    .roles(Set.of(NodeRole.SCHEDULER))
+                    .roles(Set.of(NodeRole.SCHEDULER, NodeRole.LEDGER))
                     .seeds(seeds)
+                    .set(
+                        "flotilla.ledger.embedded.path",
+                        journal.resolve("ledger").resolve("ledger").toString())
                     .set("flotilla.scheduler.persistence.h2-directory", journal.toString())
                     .set(
                         "flotilla.scheduler.checkpoints.directory",
@@ -84,6 +87,9 @@ public final class LocalCluster implements AutoCloseable {
                     .roles(Set.of(NodeRole.WORKER))
                     .seeds(seeds)
                     .set("flotilla.worker.agent.id", "worker-" + i)
+                    .set(
+                        "flotilla.worker.stage-host.key-file",
+                        journal.resolve("keys").resolve("worker-" + i + ".key").toString())
                     // every in-process worker gets its own free loopback data-plane port
                     .set("flotilla.worker.data-plane.port", 0)
                     .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
@@ -95,7 +101,7 @@ public final class LocalCluster implements AutoCloseable {
       return new LocalCluster(seed, scheduler, workers, journal);
     } catch (IOException e) {
       new LocalCluster(seed, scheduler, workers, journal).close();
-      throw new UncheckedIOException("cannot create the scheduler's journal directory", e);
+      throw new UncheckedIOException("cannot create the local cluster's data directory", e);
     } catch (RuntimeException e) {
       new LocalCluster(seed, scheduler, workers, journal).close();
       throw e;
@@ -165,7 +171,10 @@ public final class LocalCluster implements AutoCloseable {
     return scheduler;
   }
 
-  /** The scheduler's journal directory (H2 database and checkpoint store), or null. */
+  /**
+   * The cluster's data directory (the scheduler's H2 journal, checkpoint store and ledger, the
+   * workers' keys), deleted on close.
+   */
   public Path journalDirectory() {
     return journalDirectory;
   }

@@ -63,6 +63,7 @@ class DistributedTrainingTest {
           schedule: {type: constant}
         parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
         checkpoint: {interval_steps: 3, keep_last: 2}
+        payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
         """
             .formatted(STEPS));
   }
@@ -106,6 +107,18 @@ class DistributedTrainingTest {
       }
       assertThat(done.workers()).hasSize(2);
       done.workers().values().forEach(w -> assertThat(w.steps()).isEqualTo(STEPS));
+      // Each worker is paid one receipt per step: 2 micro-batches x 0.001 credits = 2,000,000
+      // ledger units (1e9 per credit).
+      JobView paid = awaitPaid(probe, jobs, clean, 2L * STEPS);
+      assertThat(paid.payments()).hasSize(2);
+      paid.payments()
+          .values()
+          .forEach(
+              p -> {
+                assertThat(p.receipts()).isEqualTo(STEPS);
+                assertThat(p.units()).isEqualTo(STEPS * 2_000_000L);
+                assertThat(p.address()).matches("0x[0-9a-f]{40}");
+              });
 
       // The checkpoint downloads and hashes to what the job recorded.
       JsonNode checkpoint = getJson(api + "/jobs/" + clean + "/checkpoint");
@@ -154,6 +167,9 @@ class DistributedTrainingTest {
       assertThat(recovered.plan().stages().stream().flatMap(s -> s.workers().stream()))
           .extracting(PlanResult.Placement::workerId)
           .doesNotContain(victim);
+      // Work thrown away by the interruption is not paid, and no step is paid twice.
+      JobView churnPaid = awaitPaid(probe, jobs, churn, 2L * STEPS);
+      assertThat(churnPaid.spentUnits()).isEqualTo(2L * STEPS * 2_000_000L);
       JsonNode churned = getJson(api + "/jobs/" + churn + "/metrics");
       assertThat(churned.path("steps")).hasSize(STEPS);
       for (int s = 0; s < STEPS; s++) {
@@ -162,6 +178,20 @@ class DistributedTrainingTest {
             .isCloseTo(reference[s], within(1e-5 * Math.abs(reference[s])));
       }
     }
+  }
+
+  /** The job once the ledger accepted {@code receipts} of its receipts in all. */
+  private static JobView awaitPaid(
+      TestProbe<?> probe, io.flotilla.scheduler.job.Jobs jobs, String id, long receipts) {
+    return probe.awaitAssert(
+        Duration.ofMinutes(2),
+        Duration.ofMillis(100),
+        () -> {
+          JobView v = get(jobs, id);
+          assertThat(v.payments().values().stream().mapToLong(p -> p.receipts()).sum())
+              .isEqualTo(receipts);
+          return v;
+        });
   }
 
   private static JobView awaitPhase(

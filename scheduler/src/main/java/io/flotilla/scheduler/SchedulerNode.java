@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
+import io.flotilla.ledger.LedgerBridgeSingleton;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.http.HttpSettings;
 import io.flotilla.scheduler.http.JobsApi;
@@ -65,7 +66,12 @@ public final class SchedulerNode implements AutoCloseable {
       CheckpointStore store = CheckpointStore.create(config, Clock.systemUTC());
       jobs =
           Jobs.start(
-              node.system(), node.registry(), JobSettings.create(config), store, Clock.systemUTC());
+              node.system(),
+              node.registry(),
+              JobSettings.create(config),
+              store,
+              LedgerBridgeSingleton.init(node.system()),
+              Clock.systemUTC());
       HttpSettings http = HttpSettings.create(config);
       if (http.enabled()) {
         api = JobsApi.start(node.system(), jobs, http);

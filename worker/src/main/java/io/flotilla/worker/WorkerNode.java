@@ -5,12 +5,14 @@ import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.identity.WorkerIdentity;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.worker.pipeline.PipelineSettings;
 import io.flotilla.worker.task.StageHost;
 import io.flotilla.worker.task.StageHostSettings;
 import io.flotilla.worker.transport.DataPlaneSettings;
 import io.flotilla.worker.transport.TensorTransport;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import org.apache.pekko.Done;
@@ -116,11 +118,29 @@ public final class WorkerNode implements AutoCloseable {
               dataPlane.close();
               return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
             });
+    WorkerIdentity identity;
+    Path keyFile = hostSettings.keyFile(workerId);
+    try {
+      identity = WorkerIdentity.loadOrCreate(keyFile);
+    } catch (java.io.IOException e) {
+      node.close();
+      dataPlane.close();
+      throw new NodeStartException(
+          "the signing key of "
+              + workerId
+              + " cannot be read or created at "
+              + keyFile
+              + ": "
+              + e.getMessage()
+              + " (set flotilla.worker.stage-host.key-file or FLOTILLA_WORKER_KEY_FILE)",
+          e);
+    }
     node.system()
         .systemActorOf(
-            StageHost.create(dataPlane, pipelineSettings, hostSettings),
+            StageHost.create(dataPlane, pipelineSettings, hostSettings, identity),
             "flotillaStageHost",
             Props.empty());
+    agent.tell(new WorkerAgent.SetWalletAddress(identity.address()));
     agent.tell(new WorkerAgent.SetDataPlane(dataPlane.endpoint()));
     return new WorkerNode(node, workerId, agent, dataPlane);
   }

@@ -27,5 +27,7 @@ public final class TaskKryoRegistrar implements KryoRegistrar {
     r.add(511, StageHostCommand.Execute.class);
     r.add(512, StageHostCommand.SaveCheckpoint.class);
     r.add(513, StageHostCommand.Release.class);
+    r.add(514, StageHostCommand.SignReceipts.class);
+    r.add(515, io.flotilla.protocol.task.ReceiptsSigned.class);
   }
 }

@@ -84,6 +84,29 @@ public sealed interface StageHostCommand extends ControlMessage {
     }
   }
 
+  /**
+   * Asks the worker to sign receipts for steps of the job it ran (one receipt per step of its slot,
+   * {@link #taskId task id} naming step, stage and replica). The worker signs only receipts for its
+   * own id and for steps its current stage executor ran, and replies {@link ReceiptsSigned} with
+   * those and its signed registration (the address to pay).
+   */
+  record SignReceipts(
+      String jobId,
+      java.util.List<io.flotilla.protocol.identity.WorkReceipt> receipts,
+      ActorRef<TaskMessage> replyTo)
+      implements StageHostCommand {
+    public SignReceipts {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(replyTo, "replyTo");
+      receipts = List.copyOf(receipts);
+    }
+
+    /** The task id of a receipt for step {@code step} (0-based) of slot (stage, replica). */
+    public static String taskId(long step, int stage, int replica) {
+      return "step-" + step + "/stage-" + stage + "/replica-" + replica;
+    }
+  }
+
   /** Stops the job's executor on this worker and frees what it holds; no reply. */
   record Release(String jobId, String reason) implements StageHostCommand {
     public Release {

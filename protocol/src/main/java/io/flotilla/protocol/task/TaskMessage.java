@@ -8,7 +8,13 @@ import io.flotilla.protocol.ControlMessage;
  * reports back. Tensors never travel in these messages; a report carries digests of them.
  */
 public sealed interface TaskMessage extends ControlMessage
-    permits StageAssignment, RunStep, StepReport, StageFailed, StageReady, CheckpointSaved {
+    permits StageAssignment,
+        RunStep,
+        StepReport,
+        StageFailed,
+        StageReady,
+        CheckpointSaved,
+        ReceiptsSigned {
 
   /** The job this message belongs to. */
   String jobId();

@@ -139,7 +139,27 @@ class TaskMessageSerializationTest {
             new StageHostCommand.Prepare(assignment(0, 1), 0, List.of(), probe.ref()),
             new StageHostCommand.Execute(new RunStep("job-7", 42), probe.ref()),
             new StageHostCommand.SaveCheckpoint("job-7", 42, "http://10.0.0.1:8080/u", probe.ref()),
-            new StageHostCommand.Release("job-7", "job cancelled"));
+            new StageHostCommand.Release("job-7", "job cancelled"),
+            new StageHostCommand.SignReceipts(
+                "job-7",
+                List.of(
+                    io.flotilla.protocol.identity.WorkReceipt.unsigned(
+                        "job-7", StageHostCommand.SignReceipts.taskId(41, 1, 0), "w-1-0", 12, 5)),
+                probe.ref()),
+            new ReceiptsSigned(
+                "job-7",
+                "w-1-0",
+                new io.flotilla.protocol.identity.WorkerRegistration(
+                    "w-1-0", "0x" + "ab".repeat(20), "0x" + "cd".repeat(65)),
+                List.of(
+                    new io.flotilla.protocol.identity.WorkReceipt(
+                        "job-7",
+                        "step-41/stage-1/replica-0",
+                        "w-1-0",
+                        12,
+                        5,
+                        "0x" + "ef".repeat(65))),
+                1));
     for (Object sample : samples) {
       assertRoundTrips(kit.system(), sample);
     }

@@ -58,6 +58,19 @@ public final class JobCommand implements Callable<Integer> {
     if (job.hasNonNull("failure_reason")) {
       out.println("failure   " + job.get("failure_reason").asText());
     }
+    JsonNode payments = job.path("payments");
+    if (payments.isObject()) {
+      out.println(
+          "spent     "
+              + payments.path("spent").asText()
+              + " of "
+              + payments.path("budget").asText()
+              + " "
+              + payments.path("currency").asText()
+              + " to "
+              + payments.path("workers").size()
+              + " workers");
+    }
     JsonNode plan = job.path("plan");
     if (plan.isObject()) {
       out.printf(

@@ -65,6 +65,40 @@ public final class JobJson {
     return json;
   }
 
+  /**
+   * What the ledger accepted to pay, per worker ({@code address}, {@code receipts}, {@code units},
+   * {@code amount} in the job's currency) and in all ({@code total_units}, {@code spent}); null for
+   * an unpaid job.
+   */
+  public static Map<String, Object> payments(JobView view, long unitsPerCurrency) {
+    if (view.spec() == null
+        || view.spec().payment().unit() == io.flotilla.protocol.job.PricingUnit.NONE) {
+      return null;
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("currency", view.spec().payment().currency());
+    json.put("budget", view.spec().payment().budget());
+    json.put("total_units", view.spentUnits());
+    json.put(
+        "spent",
+        io.flotilla.scheduler.job.JobPayments.inCurrency(view.spentUnits(), unitsPerCurrency));
+    Map<String, Object> workers = new java.util.TreeMap<>();
+    view.payments()
+        .forEach(
+            (id, p) -> {
+              Map<String, Object> one = new LinkedHashMap<>();
+              one.put("address", p.address());
+              one.put("receipts", p.receipts());
+              one.put("units", p.units());
+              one.put(
+                  "amount",
+                  io.flotilla.scheduler.job.JobPayments.inCurrency(p.units(), unitsPerCurrency));
+              workers.put(id, one);
+            });
+    json.put("workers", workers);
+    return json;
+  }
+
   /** The job's last checkpoint with a download path per shard, or null before the first. */
   public static Map<String, Object> checkpoint(JobView view) {
     if (view.checkpoint() == null) {

@@ -292,7 +292,9 @@ public final class JobRoutes extends AllDirectives {
               if (!visible(view, team)) {
                 return notFound(id);
               }
-              return json(StatusCodes.OK, JobJson.write(JobJson.detail(view)));
+              Map<String, Object> detail = JobJson.detail(view);
+              detail.put("payments", JobJson.payments(view, jobs.settings().unitsPerCurrency()));
+              return json(StatusCodes.OK, JobJson.write(detail));
             });
   }
 

@@ -42,6 +42,16 @@ public sealed interface JobEvent extends ControlMessage {
    */
   record JobInterrupted(String reason, Instant at) implements JobEvent {}
 
+  /**
+   * The ledger accepted {@code receipts} receipts of {@code workerId}'s work for {@code units}
+   * ledger units, payable to {@code address}.
+   */
+  record WorkPaid(String workerId, String address, int receipts, long units, Instant at)
+      implements JobEvent {}
+
+  /** The job stopped training because the ledger refused to pay more: its budget is spent. */
+  record JobPaused(String reason, Instant at) implements JobEvent {}
+
   /** All steps finished. */
   record JobCompleted(Instant at) implements JobEvent {}
 

@@ -1,8 +1,11 @@
 package io.flotilla.scheduler.job;
 
 import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.ledger.LedgerBridge;
 import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.task.ReceiptsSigned;
+import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.LinkMatrix;
 import io.flotilla.scheduler.planner.PlanRequest;
@@ -88,19 +91,31 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     INSTANCE
   }
 
+  private record Receipts(TaskMessage message)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private enum PaymentsGaveUp implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** How long a completed job waits for the ledger to accept its last receipts. */
+  private static final java.time.Duration PAYMENT_GRACE = java.time.Duration.ofMinutes(5);
+
   /** The behavior of the manager of job {@code jobId}, following {@code registry}. */
   public static Behavior<Command> create(
       String jobId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
       CheckpointStore store,
+      ActorRef<LedgerBridge.Command> ledger,
       JobSettings settings,
       Clock clock) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new JobManager(ctx, timers, jobId, shard, registry, store, settings, clock)));
+                    new JobManager(
+                        ctx, timers, jobId, shard, registry, store, ledger, settings, clock)));
   }
 
   private final ActorContext<Command> ctx;
@@ -112,9 +127,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final JobSettings.Orchestration orchestration;
   private WorkerRegistry.Workers workers;
   private final TimerScheduler<Command> timers;
+  private final ActorRef<LedgerBridge.Command> ledger;
+  private final long unitsPerCurrency;
+  private final ActorRef<TaskMessage> receipts;
+  private ActorRef<JobPaymaster.Command> paymaster;
   private ActorRef<StepDriver.Command> driver;
   private int drivers;
   private boolean backingOff;
+  private boolean paymentsGaveUp;
 
   private JobManager(
       ActorContext<Command> ctx,
@@ -123,9 +143,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       ActorRef<ClusterSharding.ShardCommand> shard,
       ActorRef<WorkerRegistry.Command> registry,
       CheckpointStore store,
+      ActorRef<LedgerBridge.Command> ledger,
       JobSettings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
+    this.ledger = ledger;
+    this.unitsPerCurrency = settings.unitsPerCurrency();
+    this.receipts = ctx.messageAdapter(TaskMessage.class, Receipts::new);
     this.ctx = ctx;
     this.timers = timers;
     this.jobId = jobId;
@@ -164,6 +188,16 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(StepDriver.Interrupted.class, this::onInterrupted)
         .onCommand(DriverStopped.class, this::onDriverStopped)
         .onCommand(BackoffOver.class, this::onBackoffOver)
+        .onCommand(Receipts.class, this::onReceipts)
+        .onCommand(JobPaymaster.Paid.class, this::onPaid)
+        .onCommand(JobPaymaster.Refused.class, this::onRefused)
+        .onCommand(
+            PaymentsGaveUp.class,
+            (state, msg) -> {
+              paymentsGaveUp = true;
+              passivateIfEnded(state);
+              return Effect().none();
+            })
         .build();
   }
 
@@ -179,9 +213,28 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   }
 
   private void passivateIfEnded(JobView state) {
-    if (state.phase().isTerminal()) {
-      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    if (!state.phase().isTerminal()) {
+      return;
     }
+    if (awaitsPayments(state) && !paymentsGaveUp) {
+      // Receipts for the last steps are being signed and paid: stay until they are journaled.
+      timers.startSingleTimer(PaymentsGaveUp.INSTANCE, PAYMENT_GRACE);
+      return;
+    }
+    shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+  }
+
+  /** Whether a completed paid job still expects the ledger to accept receipts for its steps. */
+  private static boolean awaitsPayments(JobView state) {
+    if (state.phase() != JobView.Phase.COMPLETED
+        || !JobPayments.paid(state.spec())
+        || state.plan() == null) {
+      return false;
+    }
+    long expected =
+        state.stepsCompleted() * state.plan().stages().size() * (long) state.plan().replicas();
+    long paid = state.payments().values().stream().mapToLong(WorkerPay::receipts).sum();
+    return paid < expected;
   }
 
   @Override
@@ -271,7 +324,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     ActorRef<StepDriver.Command> d =
         ctx.spawn(
-            StepDriver.create(state, workers.byId(), store, orchestration, ctx.getSelf()),
+            StepDriver.create(
+                state,
+                workers.byId(),
+                store,
+                orchestration,
+                ctx.getSelf(),
+                JobPayments.paid(state.spec()) ? receipts : null),
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;
@@ -402,6 +461,49 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     return planEvent(state)
         .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::afterEvents))
         .orElseGet(() -> Effect().none());
+  }
+
+  /** Receipts workers signed: handed to the job's paymaster, which submits them to the ledger. */
+  private Effect<JobEvent, JobView> onReceipts(JobView state, Receipts msg) {
+    if (!(msg.message() instanceof ReceiptsSigned signed) || !JobPayments.paid(state.spec())) {
+      return Effect().none();
+    }
+    if (paymaster == null) {
+      try {
+        paymaster =
+            ctx.spawn(
+                JobPaymaster.create(
+                    jobId,
+                    JobPayments.terms(state.spec(), unitsPerCurrency),
+                    JobPayments.budget(state.spec(), unitsPerCurrency),
+                    ledger,
+                    ctx.getSelf()),
+                "paymaster");
+      } catch (IllegalArgumentException e) {
+        ctx.getLog().warn("Job {}: workers cannot be paid: {}", jobId, e.getMessage());
+        return Effect().none();
+      }
+    }
+    paymaster.tell(new JobPaymaster.Pay(signed));
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobView> onPaid(JobView state, JobPaymaster.Paid paid) {
+    return Effect()
+        .persist(
+            new JobEvent.WorkPaid(
+                paid.workerId(), paid.address(), paid.receipts(), paid.units(), now()))
+        .thenRun(this::passivateIfEnded);
+  }
+
+  private Effect<JobEvent, JobView> onRefused(JobView state, JobPaymaster.Refused refused) {
+    paymaster = null;
+    if (state.phase().isTerminal() || state.phase() == JobView.Phase.PAUSED) {
+      return Effect().none();
+    }
+    ctx.getLog().warn("Job {} paused: {}", jobId, refused.reason());
+    stopDriver("job paused: " + refused.reason());
+    return Effect().persist(new JobEvent.JobPaused(refused.reason(), now()));
   }
 
   private Effect<JobEvent, JobView> onDriverStopped(JobView state, DriverStopped msg) {

@@ -12,13 +12,15 @@ import java.time.Duration;
  * @param eventsPollInterval how often a job's event stream reads its state
  * @param createSchema whether to create the journal tables at start
  * @param orchestration how job managers drive steps on workers
+ * @param unitsPerCurrency ledger units per unit of a job's payment currency
  */
 public record JobSettings(
     Duration askTimeout,
     int snapshotEveryEvents,
     Duration eventsPollInterval,
     boolean createSchema,
-    Orchestration orchestration) {
+    Orchestration orchestration,
+    long unitsPerCurrency) {
 
   /**
    * How a job manager drives a job's steps (see reference.conf, {@code flotilla.scheduler.jobs}).
@@ -82,6 +84,11 @@ public record JobSettings(
   public static final String SHARED_DATABASE = "pekko-persistence-jdbc.shared-databases.flotilla";
 
   public JobSettings {
+    if (unitsPerCurrency < 1) {
+      throw new IllegalArgumentException(
+          "flotilla.scheduler.payment.units-per-currency-unit must be >= 1, was "
+              + unitsPerCurrency);
+    }
     if (snapshotEveryEvents < 1) {
       throw new IllegalArgumentException(
           "flotilla.scheduler.jobs.snapshot-every-events must be >= 1; was " + snapshotEveryEvents);
@@ -110,6 +117,7 @@ public record JobSettings(
             jobs.getDuration("checkpoint-timeout"),
             jobs.getInt("max-restarts"),
             jobs.getDuration("restart-backoff-min"),
-            jobs.getDuration("restart-backoff-max")));
+            jobs.getDuration("restart-backoff-max")),
+        config.getLong("flotilla.scheduler.payment.units-per-currency-unit"));
   }
 }

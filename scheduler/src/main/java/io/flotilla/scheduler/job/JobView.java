@@ -28,6 +28,7 @@ import java.util.Map;
  * @param workers work done per worker id
  * @param checkpoint the last stored checkpoint; null before the first
  * @param restarts how often training was interrupted and placed again
+ * @param payments what the ledger accepted to pay, per worker id
  */
 public record JobView(
     String jobId,
@@ -46,11 +47,18 @@ public record JobView(
     double tokensPerSecond,
     Map<String, WorkerTotals> workers,
     CheckpointRecord checkpoint,
-    int restarts)
+    int restarts,
+    Map<String, WorkerPay> payments)
     implements ControlMessage {
 
   public JobView {
     workers = workers == null ? Map.of() : Map.copyOf(workers);
+    payments = payments == null ? Map.of() : Map.copyOf(payments);
+  }
+
+  /** Ledger units the ledger accepted to pay for this job so far. */
+  public long spentUnits() {
+    return payments.values().stream().mapToLong(WorkerPay::units).sum();
   }
 
   /** Where a job stands. */
@@ -63,6 +71,8 @@ public record JobView(
     PLANNED,
     /** Training runs; {@link #stepsCompleted} counts the steps done. */
     RUNNING,
+    /** Training stopped because the job's budget is spent; see {@link #failureReason}. */
+    PAUSED,
     /** All steps done. */
     COMPLETED,
     /** Stopped by an error; see {@link #failureReason}. */
@@ -80,7 +90,7 @@ public record JobView(
   public static JobView empty(String jobId) {
     return new JobView(
         jobId, null, Phase.NEW, null, null, null, null, null, 0, null, null, 0, 0, 0.0, Map.of(),
-        null, 0);
+        null, 0, Map.of());
   }
 
   /** This state after {@code event}: the job manager's event handler, a pure function. */
@@ -104,7 +114,8 @@ public record JobView(
               0.0,
               Map.of(),
               null,
-              0);
+              0,
+              Map.of());
       case JobEvent.JobQueued e -> with(Phase.QUEUED, e.at(), e.waiting(), null, failureReason);
       case JobEvent.JobPlanned e -> with(Phase.PLANNED, e.at(), null, e.plan(), null);
       case JobEvent.JobStarted e ->
@@ -125,7 +136,8 @@ public record JobView(
               tokensPerSecond,
               workers,
               checkpoint,
-              restarts);
+              restarts,
+              payments);
       case JobEvent.StepCompleted e -> {
         StepMetrics m = e.metrics();
         Map<String, WorkerTotals> totals = new HashMap<>(workers);
@@ -149,7 +161,8 @@ public record JobView(
             m.tokensPerSecond(),
             totals,
             checkpoint,
-            restarts);
+            restarts,
+            payments);
       }
       case JobEvent.CheckpointSaved e ->
           new JobView(
@@ -169,7 +182,8 @@ public record JobView(
               tokensPerSecond,
               workers,
               e.checkpoint(),
-              restarts);
+              restarts,
+              payments);
       case JobEvent.JobInterrupted e ->
           new JobView(
               jobId,
@@ -188,7 +202,35 @@ public record JobView(
               tokensPerSecond,
               workers,
               checkpoint,
-              restarts + 1);
+              restarts + 1,
+              payments);
+      case JobEvent.WorkPaid e -> {
+        Map<String, WorkerPay> pay = new HashMap<>(payments);
+        pay.merge(
+            e.workerId(),
+            new WorkerPay(e.address(), e.receipts(), e.units()),
+            (a, b) -> a.plus(e.address(), e.receipts(), e.units()));
+        yield new JobView(
+            jobId,
+            team,
+            phase,
+            spec,
+            submittedAt,
+            e.at(),
+            waiting,
+            plan,
+            stepsCompleted,
+            lastLoss,
+            failureReason,
+            tokens,
+            lastStepNanos,
+            tokensPerSecond,
+            workers,
+            checkpoint,
+            restarts,
+            pay);
+      }
+      case JobEvent.JobPaused e -> with(Phase.PAUSED, e.at(), null, plan, e.reason());
       case JobEvent.JobCompleted e -> with(Phase.COMPLETED, e.at(), null, plan, null);
       case JobEvent.JobFailed e -> with(Phase.FAILED, e.at(), waiting, plan, e.reason());
       case JobEvent.JobCancelled e -> with(Phase.CANCELLED, e.at(), waiting, plan, null);
@@ -218,6 +260,7 @@ public record JobView(
         tokensPerSecond,
         workers,
         checkpoint,
-        restarts);
+        restarts,
+        payments);
   }
 }

@@ -50,6 +50,7 @@ public final class Jobs {
       ActorRef<WorkerRegistry.Command> registry,
       JobSettings settings,
       CheckpointStore store,
+      ActorRef<io.flotilla.ledger.LedgerBridge.Command> ledger,
       Clock clock) {
     if (settings.createSchema()) {
       JournalSchema.createIfMissing(
@@ -62,7 +63,13 @@ public final class Jobs {
                 JobManager.TYPE_KEY,
                 ctx ->
                     JobManager.create(
-                        ctx.getEntityId(), ctx.getShard(), registry, store, settings, clock))
+                        ctx.getEntityId(),
+                        ctx.getShard(),
+                        registry,
+                        store,
+                        ledger,
+                        settings,
+                        clock))
             .withRole(role)
             .withSettings(
                 ClusterShardingSettings.create(system)

@@ -35,6 +35,9 @@ public final class SchedulerKryoRegistrar implements KryoRegistrar {
     r.add(2032, CheckpointRecord.class);
     r.add(2033, CheckpointRecord.Shard.class);
     r.add(2034, WorkerTotals.class);
+    r.add(2035, JobEvent.WorkPaid.class);
+    r.add(2036, JobEvent.JobPaused.class);
+    r.add(2037, WorkerPay.class);
 
     r.add(2040, JobManager.Submit.class);
     r.add(2041, JobManager.Get.class);

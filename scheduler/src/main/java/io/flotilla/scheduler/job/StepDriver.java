@@ -92,13 +92,15 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       Map<String, WorkerCapabilities> workers,
       CheckpointStore store,
       JobSettings.Orchestration settings,
-      ActorRef<JobManager.Command> manager) {
+      ActorRef<JobManager.Command> manager,
+      ActorRef<TaskMessage> receipts) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   try {
-                    return new StepDriver(ctx, timers, state, workers, store, settings, manager);
+                    return new StepDriver(
+                        ctx, timers, state, workers, store, settings, manager, receipts);
                   } catch (IllegalArgumentException | IllegalStateException e) {
                     manager.tell(new Interrupted(e.getMessage()));
                     return Behaviors.stopped();
@@ -134,6 +136,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final CheckpointRecord checkpoint;
   private final long stepsCompleted;
   private final ActorRef<TaskMessage> replies;
+  private final ActorRef<TaskMessage> receipts;
+  private long receiptedSteps;
   private final Map<String, ActorRef<StageHostCommand>> hosts = new HashMap<>();
   private final Map<String, TaskMessage> received = new LinkedHashMap<>();
   private final Map<String, String> uploadUrls = new HashMap<>();
@@ -153,8 +157,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       Map<String, WorkerCapabilities> workers,
       CheckpointStore store,
       JobSettings.Orchestration settings,
-      ActorRef<JobManager.Command> manager) {
+      ActorRef<JobManager.Command> manager,
+      ActorRef<TaskMessage> receipts) {
     super(ctx);
+    this.receipts = receipts;
+    this.receiptedSteps = state.checkpoint() == null ? 0 : state.checkpoint().step();
     this.ctx = ctx;
     this.timers = timers;
     this.jobId = state.jobId();
@@ -393,6 +400,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         }
       }
       case RECORDING_CHECKPOINT -> {
+        requestReceipts();
         if (step >= totalSteps) {
           phase = Phase.FINISHING;
           manager.tell(new Finished());
@@ -525,6 +533,35 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     timers.cancel("deadline");
     manager.tell(new Checkpointed(new CheckpointRecord(step, shards)));
     return this;
+  }
+
+  /**
+   * Asks every stage host to sign receipts for the steps since the last ones paid, now that they
+   * are in a stored checkpoint; the signed receipts go to the job manager, which has them paid.
+   */
+  private void requestReceipts() {
+    if (receipts == null || step <= receiptedSteps) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    for (StageAssignment a : assignments) {
+      String worker = a.self().workerId();
+      long megaflops =
+          JobPayments.megaflopsPerStep(
+              plan.stages().get(a.stage()), spec.training().microBatches());
+      List<io.flotilla.protocol.identity.WorkReceipt> unsigned = new ArrayList<>();
+      for (long s = receiptedSteps; s < step; s++) {
+        unsigned.add(
+            io.flotilla.protocol.identity.WorkReceipt.unsigned(
+                jobId,
+                StageHostCommand.SignReceipts.taskId(s, a.stage(), a.replica()),
+                worker,
+                megaflops,
+                now));
+      }
+      hosts.get(worker).tell(new StageHostCommand.SignReceipts(jobId, unsigned, receipts));
+    }
+    receiptedSteps = step;
   }
 
   private Behavior<Command> onWorkersNow(WorkersNow msg) {

@@ -1,8 +1,11 @@
 package io.flotilla.worker.task;
 
 import io.flotilla.engine.backend.CpuBackend;
+import io.flotilla.protocol.identity.WorkReceipt;
+import io.flotilla.protocol.identity.WorkerIdentity;
 import io.flotilla.protocol.task.CheckpointRef;
 import io.flotilla.protocol.task.CheckpointSaved;
+import io.flotilla.protocol.task.ReceiptsSigned;
 import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageHostCommand;
@@ -21,8 +24,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -57,13 +62,15 @@ public final class StageHost extends AbstractBehavior<Object> {
       StageExecutor executor,
       CpuBackend backend,
       AtomicReference<StepReport> lastReport,
-      AtomicReference<CompletableFuture<?>> running) {
+      AtomicReference<CompletableFuture<?>> running,
+      Set<Long> ran) {
     Hosted(StageExecutor executor, CpuBackend backend) {
       this(
           executor,
           backend,
           new AtomicReference<>(),
-          new AtomicReference<>(CompletableFuture.completedFuture(null)));
+          new AtomicReference<>(CompletableFuture.completedFuture(null)),
+          ConcurrentHashMap.newKeySet());
     }
 
     void close() {
@@ -75,10 +82,17 @@ public final class StageHost extends AbstractBehavior<Object> {
     }
   }
 
-  /** Creates the host of the worker whose data plane is {@code transport}. */
+  /**
+   * Creates the host of the worker whose data plane is {@code transport} and whose key {@code
+   * identity} signs its receipts.
+   */
   public static Behavior<StageHostCommand> create(
-      TensorTransport transport, PipelineSettings pipeline, StageHostSettings settings) {
-    return Behaviors.<Object>setup(ctx -> new StageHost(ctx, transport, pipeline, settings))
+      TensorTransport transport,
+      PipelineSettings pipeline,
+      StageHostSettings settings,
+      WorkerIdentity identity) {
+    return Behaviors.<Object>setup(
+            ctx -> new StageHost(ctx, transport, pipeline, settings, identity))
         .narrow();
   }
 
@@ -89,13 +103,16 @@ public final class StageHost extends AbstractBehavior<Object> {
   private final Executor blocking;
   private final Map<String, Hosted> hosted = new HashMap<>();
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
+  private final WorkerIdentity identity;
 
   private StageHost(
       ActorContext<Object> ctx,
       TensorTransport transport,
       PipelineSettings pipeline,
-      StageHostSettings settings) {
+      StageHostSettings settings,
+      WorkerIdentity identity) {
     super(ctx);
+    this.identity = identity;
     this.transport = transport;
     this.pipeline = pipeline;
     this.settings = settings;
@@ -118,6 +135,7 @@ public final class StageHost extends AbstractBehavior<Object> {
         .onMessage(Built.class, this::onBuilt)
         .onMessage(StageHostCommand.Execute.class, this::onExecute)
         .onMessage(StageHostCommand.SaveCheckpoint.class, this::onSaveCheckpoint)
+        .onMessage(StageHostCommand.SignReceipts.class, this::onSignReceipts)
         .onMessage(StageHostCommand.Release.class, this::onRelease)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
@@ -294,6 +312,7 @@ public final class StageHost extends AbstractBehavior<Object> {
                     result -> {
                       if (result instanceof StepReport report) {
                         h.lastReport().set(report);
+                        h.ran().add(report.step());
                       }
                       replyTo.tell(result);
                     }));
@@ -355,6 +374,57 @@ public final class StageHost extends AbstractBehavior<Object> {
       Thread.currentThread().interrupt();
       return failure(a, order.step(), "checkpoint interrupted");
     }
+  }
+
+  /**
+   * Signs the receipts that are this worker's own work: its id, this job, and a step its current
+   * executor ran in its own slot. Signing runs on the blocking dispatcher.
+   */
+  private Behavior<Object> onSignReceipts(StageHostCommand.SignReceipts order) {
+    Hosted h = hosted.get(order.jobId());
+    StageAssignment a = h == null ? null : h.executor().assignment();
+    Set<String> ownTasks = new java.util.HashSet<>();
+    if (a != null) {
+      for (long step : h.ran()) {
+        ownTasks.add(StageHostCommand.SignReceipts.taskId(step, a.stage(), a.replica()));
+      }
+    }
+    List<WorkReceipt> mine = new ArrayList<>();
+    int refused = 0;
+    for (WorkReceipt r : order.receipts()) {
+      boolean own =
+          r.jobId().equals(order.jobId())
+              && r.workerId().equals(workerId())
+              && ownTasks.contains(r.taskId());
+      if (own) {
+        mine.add(r);
+      } else {
+        refused++;
+      }
+    }
+    if (refused > 0) {
+      getContext()
+          .getLog()
+          .warn(
+              "Worker {}: refused to sign {} of {} receipts of job {} (not work this worker did)",
+              workerId(),
+              refused,
+              order.receipts().size(),
+              order.jobId());
+    }
+    int refusedCount = refused;
+    ActorRef<TaskMessage> replyTo = order.replyTo();
+    CompletableFuture.supplyAsync(
+            () ->
+                new ReceiptsSigned(
+                    order.jobId(),
+                    workerId(),
+                    identity.registration(workerId()),
+                    mine.stream().map(identity::sign).toList(),
+                    refusedCount),
+            blocking)
+        .thenAccept(replyTo::tell);
+    return this;
   }
 
   private Behavior<Object> onRelease(StageHostCommand.Release order) {
