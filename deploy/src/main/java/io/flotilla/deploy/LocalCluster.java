@@ -11,6 +11,7 @@ import io.flotilla.scheduler.SchedulerNode;
 import io.flotilla.worker.WorkerNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,7 @@ public final class LocalCluster implements AutoCloseable {
   private final SchedulerNode scheduler;
   private final List<WorkerNode> workers;
   private final Path journalDirectory;
+  private final List<Process> workerProcesses = new ArrayList<>();
 
   private LocalCluster(
       FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers, Path journalDirectory) {
@@ -40,6 +42,64 @@ public final class LocalCluster implements AutoCloseable {
     this.scheduler = scheduler;
     this.workers = workers;
     this.journalDirectory = journalDirectory;
+  }
+
+  /**
+   * Starts {@code count} more workers, {@code worker-<first>} on, each in its own JVM (this JVM's
+   * java, flags and class path) running {@code flotilla worker} with {@code config} as its config
+   * file; their logs go to {@code worker-N.log} in the cluster's data directory (or to this
+   * process's stderr with {@code inheritLogs}). They are stopped when the cluster closes.
+   */
+  public void startWorkerProcesses(int first, int count, Config config, boolean inheritLogs)
+      throws IOException {
+    Path conf = journalDirectory.resolve("worker.conf");
+    Files.writeString(
+        conf, config.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> jvm = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    jvm.removeIf(a -> a.startsWith("-agentlib") || a.startsWith("-javaagent"));
+    for (int i = first; i < first + count; i++) {
+      String id = "worker-" + i;
+      List<String> cmd = new ArrayList<>();
+      cmd.add(java);
+      cmd.addAll(jvm);
+      cmd.add(
+          "-Dflotilla.worker.stage-host.key-file="
+              + journalDirectory.resolve("keys/" + id + ".key"));
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.flotilla.deploy.cli.FlotillaCommand",
+              "worker",
+              "--config",
+              conf.toString(),
+              "--seed",
+              "127.0.0.1:" + seed.port(),
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "0",
+              "--no-http",
+              "--id",
+              id,
+              "--data-port",
+              "0",
+              "--data-host",
+              "127.0.0.1"));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      if (inheritLogs) {
+        pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+      } else {
+        pb.redirectOutput(journalDirectory.resolve(id + ".log").toFile());
+      }
+      workerProcesses.add(pb.start());
+    }
+  }
+
+  /** The worker JVMs started by {@link #startWorkerProcesses}. */
+  public List<Process> workerProcesses() {
+    return workerProcesses;
   }
 
   /** The in-process demo configuration, unresolved. */
@@ -122,6 +182,13 @@ public final class LocalCluster implements AutoCloseable {
     }
     Set<String> expected = new java.util.TreeSet<>();
     workers.forEach(w -> expected.add(w.workerId()));
+    for (int i = 0; i < workerProcesses.size(); i++) {
+      Process p = workerProcesses.get(i);
+      if (!p.isAlive()) {
+        return false;
+      }
+      expected.add("worker-" + (workers.size() + i + 1));
+    }
     return awaitRegistry(expected, deadline);
   }
 
@@ -197,6 +264,19 @@ public final class LocalCluster implements AutoCloseable {
   /** Stops the nodes one after another, workers first, the seed last. */
   @Override
   public void close() {
+    for (Process p : workerProcesses) {
+      p.destroy(); // SIGTERM: the worker leaves the cluster and unregisters
+    }
+    for (Process p : workerProcesses) {
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
     List<FlotillaNode> nodes = nodes();
     Collections.reverse(nodes);
     for (FlotillaNode node : nodes) {

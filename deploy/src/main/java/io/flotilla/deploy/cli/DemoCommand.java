@@ -79,10 +79,17 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout-seconds",
-      defaultValue = "60",
+      defaultValue = "90",
       description =
           "Give up when the cluster is not ready after this long (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
+
+  @Option(
+      names = "--processes",
+      description =
+          "Run each worker in its own JVM (separate processes on loopback) instead of in this"
+              + " process.")
+  boolean processes;
 
   @Option(names = "--verbose", description = "Show the nodes' logs.")
   boolean verbose;
@@ -142,7 +149,19 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf("Starting a local cluster: 1 seed, 1 scheduler, %d workers ...%n", workers);
     long t0 = System.nanoTime();
     try (LocalCluster cluster =
-        LocalCluster.start(LocalCluster.demoConfig(), workers, false, true)) {
+        LocalCluster.start(LocalCluster.demoConfig(), processes ? 0 : workers, false, true)) {
+      if (processes) {
+        cluster.startWorkerProcesses(
+            1,
+            workers,
+            com.typesafe.config.ConfigFactory.parseString(
+                    "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = on")
+                .withFallback(LocalCluster.demoConfig()),
+            verbose);
+        out.printf(
+            "Workers run as %d separate JVMs; their logs: %s%n",
+            workers, cluster.journalDirectory().resolve("worker-N.log"));
+      }
       if (!cluster.awaitReady(Duration.ofSeconds(timeoutSeconds))) {
         System.err.printf(
             "error: the local cluster was not ready within %d s (registered: %s)%n",
