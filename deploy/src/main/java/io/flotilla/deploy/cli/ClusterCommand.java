@@ -26,8 +26,8 @@ public final class ClusterCommand implements Callable<Integer> {
       name = "status",
       mixinStandardHelpOptions = true,
       description =
-          "Members, roles, reachability and registered workers, as seen by one node's HTTP"
-              + " endpoint.")
+          "Members, roles, reachability, registered workers and quarantined workers (with the"
+              + " reason), as seen by one node's HTTP endpoint.")
   public static final class Status implements Callable<Integer> {
 
     @Option(
