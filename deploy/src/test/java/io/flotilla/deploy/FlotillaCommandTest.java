@@ -53,6 +53,8 @@ class FlotillaCommandTest {
           {"worker", "--help"},
           {"scheduler", "--help"},
           {"cluster", "status", "--help"},
+          {"cluster", "quarantine", "--help"},
+          {"cluster", "unquarantine", "--help"},
           {"demo", "--help"},
           {"bench", "--help"},
           {"bench", "cluster", "--help"},
@@ -142,6 +144,7 @@ class FlotillaCommandTest {
                 .port(0)
                 .httpEnabled(true)
                 .httpPort(0)
+                .set("pekko.management.http.route-providers-read-only", false)
                 .over(
                     com.typesafe.config.ConfigFactory.parseString(
                         "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")));
@@ -150,10 +153,17 @@ class FlotillaCommandTest {
       TestProbe<StatusReply<Done>> ack = TestProbe.create(seed.system());
       seed.reputation().tell(new ReputationRegistry.RecordValid("honest-1", ack.ref()));
       assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
-      seed.reputation()
-          .tell(new ReputationRegistry.Quarantine("cheater-1", "flipped signs", ack.ref()));
-      assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
       String url = seed.httpUri().orElseThrow();
+      assertThat(
+              FlotillaCommand.execute(
+                  "cluster", "quarantine", "cheater-1", "--reason", "flipped signs", "--url", url))
+          .isZero();
+      assertThat(
+              FlotillaCommand.execute(
+                  "cluster", "unquarantine", "honest-1", "--reason", "why", "--url", url))
+          .isEqualTo(1);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .contains("answered 409: worker honest-1 is not quarantined");
       ack.awaitAssert(
           Duration.ofSeconds(10),
           Duration.ofMillis(200),
