@@ -17,10 +17,11 @@ import java.util.Set;
 
 /**
  * A cluster's status as one node's HTTP endpoint reports it: members with roles and reachability
- * ({@code /cluster/members}) and the worker registry ({@code /flotilla/workers}).
+ * ({@code /cluster/members}), the worker registry ({@code /flotilla/workers}) and the workers'
+ * reputation replica ({@code /flotilla/reputation}), of which the quarantined workers are shown.
  *
  * @param json {@code {"node":..., "leader":..., "members":[...], "unreachable":[...],
- *     "workers":[...]}}
+ *     "workers":[...], "quarantined":[...]}}
  */
 public record ClusterStatus(ObjectNode json) {
 
@@ -36,6 +37,7 @@ public record ClusterStatus(ObjectNode json) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
     JsonNode members = get(http, baseUri + "/cluster/members", timeout);
     JsonNode workers = get(http, baseUri + "/flotilla/workers", timeout);
+    JsonNode reputation = get(http, baseUri + "/flotilla/reputation", timeout);
     ObjectNode out = JSON.createObjectNode();
     out.set("node", members.path("selfNode"));
     out.set("leader", members.path("leader"));
@@ -51,6 +53,12 @@ public record ClusterStatus(ObjectNode json) {
     }
     out.set("unreachable", members.path("unreachable"));
     out.set("workers", workers.path("workers"));
+    var quarantined = out.putArray("quarantined");
+    for (JsonNode r : reputation.path("reputation")) {
+      if (r.path("quarantined").asBoolean()) {
+        quarantined.add(r);
+      }
+    }
     return new ClusterStatus(out);
   }
 
@@ -135,6 +143,19 @@ public record ClusterStatus(ObjectNode json) {
             String.join(",", labels)
           });
     }
+    List<String[]> quarantined = new ArrayList<>();
+    quarantined.add(new String[] {"WORKER", "SINCE", "INVALID", "VALID", "REASON"});
+    for (JsonNode q : json.path("quarantined")) {
+      long at = q.path("quarantinedAtEpochMs").asLong();
+      quarantined.add(
+          new String[] {
+            q.path("workerId").asText(),
+            at > 0 ? java.time.Instant.ofEpochMilli(at).toString() : "-",
+            q.path("invalidResults").asText(),
+            q.path("validResults").asText(),
+            q.path("quarantineReason").asText()
+          });
+    }
     return "Members ("
         + (members.size() - 1)
         + ", leader "
@@ -144,7 +165,11 @@ public record ClusterStatus(ObjectNode json) {
         + "\nWorkers in the registry ("
         + (workers.size() - 1)
         + ")\n"
-        + table(workers);
+        + table(workers)
+        + "\nQuarantined workers ("
+        + (quarantined.size() - 1)
+        + ")\n"
+        + (quarantined.size() == 1 ? "none\n" : table(quarantined));
   }
 
   private static String table(List<String[]> rows) {

@@ -3,11 +3,20 @@ package io.flotilla.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.deploy.cli.FlotillaCommand;
+import io.flotilla.gossip.FlotillaNode;
+import io.flotilla.gossip.NodeConfig;
+import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.protocol.NodeRole;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,6 +53,8 @@ class FlotillaCommandTest {
           {"worker", "--help"},
           {"scheduler", "--help"},
           {"cluster", "status", "--help"},
+          {"cluster", "quarantine", "--help"},
+          {"cluster", "unquarantine", "--help"},
           {"demo", "--help"},
           {"bench", "--help"},
           {"bench", "cluster", "--help"},
@@ -99,6 +110,80 @@ class FlotillaCommandTest {
     assertThat(FlotillaCommand.execute("seed", "--config", "/nonexistent/flotilla.conf"))
         .isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("/nonexistent/flotilla.conf");
+  }
+
+  @Test
+  void badFaultOptionsAreBadUsage() {
+    assertThat(
+            FlotillaCommand.execute(
+                "worker", "--seed", "127.0.0.1:1", "--no-http", "--fault", "flip"))
+        .isEqualTo(2);
+    assertThat(
+            FlotillaCommand.execute(
+                "worker",
+                "--seed",
+                "127.0.0.1:1",
+                "--no-http",
+                "--fault",
+                "noise",
+                "--fault-rate",
+                "1.5"))
+        .isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "unknown fault mode 'flip'; allowed: none, noise, flip-signs, scale, zeros, stale,"
+                + " delay, crash, lie-capabilities")
+        .contains("--fault-rate must be > 0 and <= 1, was 1.5");
+  }
+
+  @Test
+  void statusShowsQuarantinedWorkersWithTheReason() throws Exception {
+    FlotillaNode seed =
+        FlotillaNode.start(
+            NodeConfig.overrides()
+                .roles(Set.of(NodeRole.SEED))
+                .port(0)
+                .httpEnabled(true)
+                .httpPort(0)
+                .set("pekko.management.http.route-providers-read-only", false)
+                .over(
+                    com.typesafe.config.ConfigFactory.parseString(
+                        "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")));
+    try {
+      assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+      TestProbe<StatusReply<Done>> ack = TestProbe.create(seed.system());
+      seed.reputation().tell(new ReputationRegistry.RecordValid("honest-1", ack.ref()));
+      assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
+      String url = seed.httpUri().orElseThrow();
+      assertThat(
+              FlotillaCommand.execute(
+                  "cluster", "quarantine", "cheater-1", "--reason", "flipped signs", "--url", url))
+          .isZero();
+      assertThat(
+              FlotillaCommand.execute(
+                  "cluster", "unquarantine", "honest-1", "--reason", "why", "--url", url))
+          .isEqualTo(1);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .contains("answered 409: worker honest-1 is not quarantined");
+      ack.awaitAssert(
+          Duration.ofSeconds(10),
+          Duration.ofMillis(200),
+          () -> {
+            out.reset();
+            assertThat(FlotillaCommand.execute("cluster", "status", "--url", url)).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("Quarantined workers (1)")
+                .containsPattern("cheater-1 +\\S+ +0 +0 +flipped signs")
+                .doesNotContain("honest-1");
+            return null;
+          });
+      out.reset();
+      assertThat(FlotillaCommand.execute("cluster", "status", "--json", "--url", url)).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .contains("\"quarantined\"", "\"quarantineReason\" : \"flipped signs\"");
+    } finally {
+      seed.close();
+    }
   }
 
   @Test

@@ -1,6 +1,8 @@
 package io.flotilla.gossip;
 
 import com.typesafe.config.Config;
+import io.flotilla.gossip.reputation.ReputationExtension;
+import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.protocol.NodeRole;
 import java.net.BindException;
 import java.time.Duration;
@@ -98,6 +100,7 @@ public final class FlotillaNode implements AutoCloseable {
           "flotillaJoinWatcher",
           Props.empty());
       WorkerRegistryExtension.get(system);
+      ReputationExtension.get(system);
       Optional<String> uri = Optional.empty();
       if (settings.httpEnabled()) {
         uri = Optional.of(startHttp(system, settings));
@@ -184,6 +187,11 @@ public final class FlotillaNode implements AutoCloseable {
   /** This node's replica of the worker registry. */
   public ActorRef<WorkerRegistry.Command> registry() {
     return WorkerRegistryExtension.get(system).registry();
+  }
+
+  /** This node's replica of the workers' reputation. */
+  public ActorRef<ReputationRegistry.Command> reputation() {
+    return ReputationExtension.get(system).registry();
   }
 
   /** Whether this node is an Up member. */

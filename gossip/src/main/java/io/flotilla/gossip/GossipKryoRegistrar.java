@@ -14,5 +14,17 @@ public final class GossipKryoRegistrar implements KryoRegistrar {
     r.add(1003, WorkerRegistry.SubscribeWorkers.class);
     r.add(1004, WorkerRegistry.UnsubscribeWorkers.class);
     r.add(1005, WorkerRegistry.Workers.class);
+    r.add(1020, io.flotilla.gossip.reputation.WorkerReputation.class);
+    r.add(1021, io.flotilla.gossip.reputation.QuarantineStatus.class);
+    r.add(1022, io.flotilla.gossip.reputation.ReputationRegistry.RecordValid.class);
+    r.add(1023, io.flotilla.gossip.reputation.ReputationRegistry.RecordInvalid.class);
+    r.add(1024, io.flotilla.gossip.reputation.ReputationRegistry.RecordUnverified.class);
+    r.add(1025, io.flotilla.gossip.reputation.ReputationRegistry.Quarantine.class);
+    r.add(1026, io.flotilla.gossip.reputation.ReputationRegistry.Unquarantine.class);
+    r.add(1027, io.flotilla.gossip.reputation.ReputationRegistry.GetReputation.class);
+    r.add(1028, io.flotilla.gossip.reputation.ReputationRegistry.GetReputations.class);
+    r.add(1029, io.flotilla.gossip.reputation.ReputationRegistry.SubscribeReputations.class);
+    r.add(1030, io.flotilla.gossip.reputation.ReputationRegistry.UnsubscribeReputations.class);
+    r.add(1031, io.flotilla.gossip.reputation.ReputationRegistry.Reputations.class);
   }
 }

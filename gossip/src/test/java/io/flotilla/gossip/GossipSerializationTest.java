@@ -1,5 +1,8 @@
 package io.flotilla.gossip;
 
+import io.flotilla.gossip.reputation.QuarantineStatus;
+import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.testing.SerializationAssertions;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.util.List;
@@ -45,6 +48,10 @@ class GossipSerializationTest {
             null,
             Map.of("region", "eu"),
             1_700_000_000_000L);
+    TestProbe<WorkerReputation> reputation = kit.createTestProbe();
+    TestProbe<ReputationRegistry.Reputations> reputations = kit.createTestProbe();
+    WorkerReputation rep =
+        new WorkerReputation("w1", 3, 10, 3, 14, true, "3 invalid results", 1_700_000_000_000L);
     List<Object> samples =
         List.of(
             new WorkerRegistry.Register(caps, acks.ref()),
@@ -52,7 +59,20 @@ class GossipSerializationTest {
             new WorkerRegistry.GetWorkers(workers.ref()),
             new WorkerRegistry.SubscribeWorkers(workers.ref()),
             new WorkerRegistry.UnsubscribeWorkers(workers.ref()),
-            new WorkerRegistry.Workers(Map.of("w1", caps)));
+            new WorkerRegistry.Workers(Map.of("w1", caps)),
+            rep,
+            new QuarantineStatus(true, "3 invalid results (threshold 3)", 1_700_000_000_000L, 0),
+            new ReputationRegistry.RecordValid("w1", acks.ref()),
+            new ReputationRegistry.RecordValid("w1", null),
+            new ReputationRegistry.RecordInvalid("w1", "digest mismatch", acks.ref()),
+            new ReputationRegistry.RecordUnverified("w1", acks.ref()),
+            new ReputationRegistry.Quarantine("w1", "by hand", acks.ref()),
+            new ReputationRegistry.Unquarantine("w1", "fixed", acks.ref()),
+            new ReputationRegistry.GetReputation("w1", reputation.ref()),
+            new ReputationRegistry.GetReputations(reputations.ref()),
+            new ReputationRegistry.SubscribeReputations(reputations.ref()),
+            new ReputationRegistry.UnsubscribeReputations(reputations.ref()),
+            new ReputationRegistry.Reputations(Map.of("w1", rep)));
     samples.forEach(s -> SerializationAssertions.assertRoundTrips(kit.system(), s));
     SerializationAssertions.assertEveryMessageHasSample(
         kit.system(), samples, c -> c.getPackageName().startsWith("io.flotilla.gossip"));

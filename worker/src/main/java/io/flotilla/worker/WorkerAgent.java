@@ -4,6 +4,7 @@ import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.protocol.worker.WorkerCapabilities;
+import io.flotilla.worker.fault.FaultInjector;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -66,13 +67,33 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       WorkerAgentSettings settings,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock) {
-    return Behaviors.setup(ctx -> new WorkerAgent(ctx, workerId, settings, registry, clock));
+    return create(workerId, settings, registry, clock, FaultInjector.none());
+  }
+
+  /**
+   * Creates the agent of a worker that may be faulty on purpose.
+   *
+   * @param workerId the registry id
+   * @param settings the agent settings
+   * @param registry this node's registry replica
+   * @param clock source of the join time
+   * @param faults applied to every publication (lie-capabilities inflates what is advertised)
+   */
+  public static Behavior<Command> create(
+      String workerId,
+      WorkerAgentSettings settings,
+      ActorRef<WorkerRegistry.Command> registry,
+      Clock clock,
+      FaultInjector faults) {
+    return Behaviors.setup(
+        ctx -> new WorkerAgent(ctx, workerId, settings, registry, clock, faults));
   }
 
   private final String workerId;
   private final WorkerAgentSettings settings;
   private final ActorRef<WorkerRegistry.Command> registry;
   private final Clock clock;
+  private final FaultInjector faults;
   private SgemmBenchmark.Result benchmark;
   private long joinedAtEpochMs = -1;
   private DataPlaneEndpoint dataPlane;
@@ -84,8 +105,10 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       String workerId,
       WorkerAgentSettings settings,
       ActorRef<WorkerRegistry.Command> registry,
-      Clock clock) {
+      Clock clock,
+      FaultInjector faults) {
     super(ctx);
+    this.faults = faults;
     this.workerId = workerId;
     this.settings = settings;
     this.registry = registry;
@@ -188,18 +211,19 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       return;
     }
     WorkerCapabilities caps =
-        new WorkerCapabilities(
-            workerId,
-            Cluster.get(getContext().getSystem()).selfMember().address().toString(),
-            settings.effectiveCores(),
-            settings.effectiveMemoryBytes(),
-            null,
-            benchmark.gflops(),
-            settings.backend(),
-            dataPlane,
-            walletAddress,
-            settings.labels(),
-            joinedAtEpochMs);
+        faults.capabilities(
+            new WorkerCapabilities(
+                workerId,
+                Cluster.get(getContext().getSystem()).selfMember().address().toString(),
+                settings.effectiveCores(),
+                settings.effectiveMemoryBytes(),
+                null,
+                benchmark.gflops(),
+                settings.backend(),
+                dataPlane,
+                walletAddress,
+                settings.labels(),
+                joinedAtEpochMs));
     if (caps.equals(published)) {
       return;
     }

@@ -7,6 +7,8 @@ import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.identity.WorkerIdentity;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import io.flotilla.worker.fault.FaultInjector;
+import io.flotilla.worker.fault.FaultSettings;
 import io.flotilla.worker.pipeline.PipelineSettings;
 import io.flotilla.worker.task.StageHost;
 import io.flotilla.worker.task.StageHostSettings;
@@ -30,22 +32,27 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class WorkerNode implements AutoCloseable {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerNode.class);
+
   private static final Duration UNREGISTER_TIMEOUT = Duration.ofSeconds(3);
 
   private final FlotillaNode node;
   private final String workerId;
   private final ActorRef<WorkerAgent.Command> agent;
   private final TensorTransport dataPlane;
+  private final FaultInjector faults;
 
   private WorkerNode(
       FlotillaNode node,
       String workerId,
       ActorRef<WorkerAgent.Command> agent,
-      TensorTransport dataPlane) {
+      TensorTransport dataPlane,
+      FaultInjector faults) {
     this.node = node;
     this.workerId = workerId;
     this.agent = agent;
     this.dataPlane = dataPlane;
+    this.faults = faults;
   }
 
   /**
@@ -58,11 +65,13 @@ public final class WorkerNode implements AutoCloseable {
     DataPlaneSettings dataPlaneSettings;
     PipelineSettings pipelineSettings;
     StageHostSettings hostSettings;
+    FaultSettings faultSettings;
     try {
       settings = WorkerAgentSettings.create(config);
       dataPlaneSettings = DataPlaneSettings.create(config);
       pipelineSettings = PipelineSettings.create(config);
       hostSettings = StageHostSettings.create(config);
+      faultSettings = FaultSettings.create(config);
     } catch (IllegalArgumentException e) {
       throw new NodeStartException("invalid worker configuration: " + e.getMessage(), e);
     }
@@ -76,10 +85,20 @@ public final class WorkerNode implements AutoCloseable {
             ? "worker-" + node.address().getHost().get() + "-" + node.port()
             : settings.id();
     ActorRef<WorkerRegistry.Command> registry = node.registry();
+    FaultInjector faults = FaultInjector.create(faultSettings);
+    if (faults.active()) {
+      // Only in this process's own log: a faulty worker never announces itself to the cluster.
+      log.warn(
+          "Worker {} runs with fault injection: mode {}, rate {}, seed {}",
+          workerId,
+          faultSettings.mode().cliName(),
+          faultSettings.rate(),
+          faultSettings.seed());
+    }
     ActorRef<WorkerAgent.Command> agent =
         node.system()
             .systemActorOf(
-                WorkerAgent.create(workerId, settings, registry, Clock.systemUTC()),
+                WorkerAgent.create(workerId, settings, registry, Clock.systemUTC(), faults),
                 "flotillaWorkerAgent",
                 Props.empty());
     CoordinatedShutdown.get(Adapter.toClassic(node.system()))
@@ -142,7 +161,7 @@ public final class WorkerNode implements AutoCloseable {
             Props.empty());
     agent.tell(new WorkerAgent.SetWalletAddress(identity.address()));
     agent.tell(new WorkerAgent.SetDataPlane(dataPlane.endpoint()));
-    return new WorkerNode(node, workerId, agent, dataPlane);
+    return new WorkerNode(node, workerId, agent, dataPlane, faults);
   }
 
   /** The underlying cluster node. */
@@ -163,6 +182,14 @@ public final class WorkerNode implements AutoCloseable {
   /** The worker's data plane: tensors to and from other workers. */
   public TensorTransport dataPlane() {
     return dataPlane;
+  }
+
+  /**
+   * The worker's fault injector ({@code flotilla.worker.fault}); inactive on a correct worker. The
+   * stage executors of this worker apply it to their results.
+   */
+  public FaultInjector faultInjector() {
+    return faults;
   }
 
   /** Publishes another data-plane endpoint (e.g. after a NAT mapping changed). */

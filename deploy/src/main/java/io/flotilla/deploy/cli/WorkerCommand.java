@@ -3,6 +3,7 @@ package io.flotilla.deploy.cli;
 import com.typesafe.config.Config;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.worker.WorkerNode;
+import io.flotilla.worker.fault.FaultMode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -47,6 +48,28 @@ public final class WorkerCommand implements Callable<Integer> {
               + " site-local address).")
   String dataHost;
 
+  @Option(
+      names = "--fault",
+      paramLabel = "MODE",
+      description = {
+        "For tests and load tests only: misbehave on purpose. One of none, noise, flip-signs,",
+        "scale, zeros, stale, delay, crash, lie-capabilities (see docs/verification.md).",
+        "The worker does not announce it to the cluster."
+      })
+  String fault;
+
+  @Option(
+      names = "--fault-rate",
+      paramLabel = "R",
+      description = "Share of tasks the fault corrupts, in (0, 1] (default 1).")
+  Double faultRate;
+
+  @Option(
+      names = "--fault-seed",
+      paramLabel = "SEED",
+      description = "Seed of the fault draws and noise, for reproducible runs (default 0).")
+  Long faultSeed;
+
   @Override
   public Integer call() {
     return NodeRunner.run(
@@ -64,6 +87,19 @@ public final class WorkerCommand implements Callable<Integer> {
             extra.put("flotilla.worker.data-plane.advertised-host", dataHost);
           }
           labels.forEach((k, v) -> extra.put("flotilla.worker.agent.labels." + quote(k), v));
+          if (fault != null) {
+            extra.put("flotilla.worker.fault.mode", FaultMode.parse(fault).cliName());
+          }
+          if (faultRate != null) {
+            if (!(faultRate > 0 && faultRate <= 1)) {
+              throw new IllegalArgumentException(
+                  "--fault-rate must be > 0 and <= 1, was " + faultRate);
+            }
+            extra.put("flotilla.worker.fault.rate", faultRate);
+          }
+          if (faultSeed != null) {
+            extra.put("flotilla.worker.fault.seed", faultSeed);
+          }
           Config withExtra = com.typesafe.config.ConfigFactory.parseMap(extra).withFallback(config);
           return WorkerNode.start(withExtra).node();
         },

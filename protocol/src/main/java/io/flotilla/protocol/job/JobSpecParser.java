@@ -111,7 +111,9 @@ public final class JobSpecParser {
       Fields pf = f.child("parallelism", false, "pipeline_stages, replicas, schedule, ...");
       ParallelismSpec parallelism =
           parallelism(pf == null ? r.new Fields("parallelism", null) : pf);
-      Fields vf = f.child("verification", false, "redundancy, tolerance, spot_check_rate");
+      Fields vf =
+          f.child(
+              "verification", false, "redundancy, tolerance, absolute_tolerance, spot_check_rate");
       VerificationSpec verification =
           verification(vf == null ? r.new Fields("verification", null) : vf);
       Fields payf = f.child("payment", false, "unit, price, budget, currency");
@@ -396,6 +398,14 @@ public final class JobSpecParser {
         f.fail("redundancy", "must be " + allowed + "; got " + got + hint);
       }
       double tolerance = f.number("tolerance", 1e-4, false, 0.0, false, 1.0);
+      double absoluteTolerance =
+          f.number(
+              "absolute_tolerance",
+              VerificationSpec.DEFAULT_ABSOLUTE_TOLERANCE,
+              false,
+              0.0,
+              false,
+              1.0);
       double spot =
           f.number(
               "spot_check_rate",
@@ -413,7 +423,7 @@ public final class JobSpecParser {
             "only applies to redundancy none or adaptive (fixed redundancy checks every task)");
       }
       f.finish();
-      return new VerificationSpec(mode, factor, tolerance, spot);
+      return new VerificationSpec(mode, factor, tolerance, spot, absoluteTolerance);
     }
 
     PaymentSpec payment(Fields f) {

@@ -105,6 +105,7 @@ public final class JobSpecWriter {
           case FIXED -> v.factor();
         });
     verification.put("tolerance", v.tolerance());
+    verification.put("absolute_tolerance", v.absoluteTolerance());
     if (v.redundancy() != RedundancyMode.FIXED) {
       verification.put("spot_check_rate", v.spotCheckRate());
     }

@@ -280,6 +280,12 @@ class JobSpecParserTest {
         .isEqualTo(new VerificationSpec(RedundancyMode.ADAPTIVE, 2, 1e-4, 0.05));
     assertThat(parseVerification("redundancy: none\n  tolerance: 1e-5"))
         .isEqualTo(new VerificationSpec(RedundancyMode.NONE, 1, 1e-5, 0.0));
+    assertThat(parseVerification("redundancy: adaptive\n  absolute_tolerance: 1e-8"))
+        .isEqualTo(new VerificationSpec(RedundancyMode.ADAPTIVE, 2, 1e-4, 0.05, 1e-8));
+    assertThat(parseVerification("redundancy: 2").absoluteTolerance())
+        .isEqualTo(VerificationSpec.DEFAULT_ABSOLUTE_TOLERANCE);
+    assertThat(errors(VALID + "verification:\n  absolute_tolerance: 2\n"))
+        .containsExactly("verification.absolute_tolerance: must be a number >= 0 and <= 1; got 2");
     assertThat(errors(VALID + "verification:\n  redundancy: 7\n"))
         .containsExactly(
             "verification.redundancy: must be none, adaptive, or an integer factor 2..5; got 7");

@@ -1,0 +1,529 @@
+package io.flotilla.gossip.reputation;
+
+import io.flotilla.protocol.ControlMessage;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+import org.apache.pekko.cluster.ddata.PNCounterMap;
+import org.apache.pekko.cluster.ddata.PNCounterMapKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * This node's view of every worker's reputation, replicated with Pekko Distributed Data so that all
+ * nodes (every scheduler node in particular) see and update the same records.
+ *
+ * <p>Two CRDTs hold the state:
+ *
+ * <ul>
+ *   <li>{@link #COUNTERS}, a {@link PNCounterMap}: per worker the counts of valid results, invalid
+ *       results and tasks done, and the valid results within each <em>run</em>. A run is numbered
+ *       by the worker's invalid count when its valid results were recorded, so the worker's
+ *       consecutive valid results are the counter of the run numbered with its current invalid
+ *       count, and one invalid result starts a new run at zero. Counters merge by adding what every
+ *       node recorded, so two scheduler nodes that record results for the same worker at the same
+ *       time lose no count. A valid result recorded concurrently with an invalid one lands in the
+ *       old run: consecutive valid results are under-counted, never over-counted.
+ *   <li>{@link #QUARANTINE}, an {@link LWWMap} of worker -&gt; {@link QuarantineStatus}: quarantine
+ *       and release are decisions, the last one wins.
+ * </ul>
+ *
+ * <p>Every node checks the threshold whenever the replicated state changes: a worker whose invalid
+ * results since its last release reach {@link ReputationSettings#quarantineAfterInvalid()} is
+ * quarantined, so the quarantine takes effect cluster-wide even when no single node recorded enough
+ * invalid results by itself. Counter writes are local (they spread by gossip within the
+ * distributed-data gossip interval); quarantine and release wait for a majority.
+ */
+public final class ReputationRegistry extends AbstractBehavior<ReputationRegistry.Command> {
+
+  /** Per-worker counters; part of the cluster's shared state. */
+  public static final Key<PNCounterMap<String>> COUNTERS =
+      PNCounterMapKey.create("flotilla-reputation-counters");
+
+  /** Per-worker quarantine status; part of the cluster's shared state. */
+  public static final Key<LWWMap<String, QuarantineStatus>> QUARANTINE =
+      LWWMapKey.create("flotilla-reputation-quarantine");
+
+  private static final char SEP = '\u001f';
+  private static final String VALID = "valid";
+  private static final String INVALID = "invalid";
+  private static final String TASKS = "tasks";
+  private static final String RUN = "run@";
+
+  /** Messages the reputation registry understands. */
+  public sealed interface Command extends ControlMessage {}
+
+  /**
+   * A verifier accepted a result of {@code workerId}: one more valid result, consecutive valid
+   * result and task done. Replies once the local replica holds it ({@code replyTo} may be null).
+   */
+  public record RecordValid(String workerId, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public RecordValid {
+      checkWorkerId(workerId);
+    }
+  }
+
+  /**
+   * A verifier rejected a result of {@code workerId}: one more invalid result and task done, and
+   * its consecutive valid results start again at zero. May quarantine the worker.
+   */
+  public record RecordInvalid(String workerId, String reason, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public RecordInvalid {
+      checkWorkerId(workerId);
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /** {@code workerId} finished a task whose result was not checked: one more task done. */
+  public record RecordUnverified(String workerId, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public RecordUnverified {
+      checkWorkerId(workerId);
+    }
+  }
+
+  /** Quarantines a worker cluster-wide at once (an operator's decision). */
+  public record Quarantine(String workerId, String reason, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public Quarantine {
+      checkWorkerId(workerId);
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * Releases a quarantined worker (an operator's decision). Its invalid results so far are
+   * forgiven: only later ones count towards the threshold. Replies an error when the worker is not
+   * quarantined in this node's replica.
+   */
+  public record Unquarantine(String workerId, String reason, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public Unquarantine {
+      checkWorkerId(workerId);
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /** Asks for one worker's record; an unknown worker's record is all zeros. */
+  public record GetReputation(String workerId, ActorRef<WorkerReputation> replyTo)
+      implements Command {}
+
+  /** Asks for every record in the local replica. */
+  public record GetReputations(ActorRef<Reputations> replyTo) implements Command {}
+
+  /** Sends {@link Reputations} to {@code subscriber} now and after every change. */
+  public record SubscribeReputations(ActorRef<Reputations> subscriber) implements Command {}
+
+  /** Stops sending changes to {@code subscriber}. */
+  public record UnsubscribeReputations(ActorRef<Reputations> subscriber) implements Command {}
+
+  /** A snapshot of every known worker's record, by worker id. */
+  public record Reputations(Map<String, WorkerReputation> byId) implements ControlMessage {
+    public Reputations {
+      byId = byId == null ? Map.of() : Map.copyOf(byId);
+    }
+
+    /** The record of {@code workerId}, all zeros when unknown. */
+    public WorkerReputation of(String workerId) {
+      return byId.getOrDefault(workerId, WorkerReputation.unknown(workerId));
+    }
+
+    /** The records sorted by worker id. */
+    public List<WorkerReputation> sorted() {
+      return new ArrayList<>(new TreeMap<>(byId).values());
+    }
+
+    /** The quarantined workers' records, sorted by worker id. */
+    public List<WorkerReputation> quarantined() {
+      return sorted().stream().filter(WorkerReputation::quarantined).toList();
+    }
+  }
+
+  private static void checkWorkerId(String workerId) {
+    Objects.requireNonNull(workerId, "workerId");
+    if (workerId.isBlank() || workerId.length() > 128) {
+      throw new IllegalArgumentException("workerId must be 1..128 characters");
+    }
+    for (int i = 0; i < workerId.length(); i++) {
+      if (Character.isISOControl(workerId.charAt(i))) {
+        throw new IllegalArgumentException("workerId must not contain control characters");
+      }
+    }
+  }
+
+  private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
+
+  private record CountersChanged(Replicator.SubscribeResponse<PNCounterMap<String>> r)
+      implements Internal {}
+
+  private record QuarantineChanged(Replicator.SubscribeResponse<LWWMap<String, QuarantineStatus>> r)
+      implements Internal {}
+
+  private record CountersUpdated(
+      Replicator.UpdateResponse<PNCounterMap<String>> r, ActorRef<StatusReply<Done>> replyTo)
+      implements Internal {}
+
+  private record QuarantineUpdated(
+      Replicator.UpdateResponse<LWWMap<String, QuarantineStatus>> r,
+      String workerId,
+      ActorRef<StatusReply<Done>> replyTo,
+      String description)
+      implements Internal {}
+
+  /** Creates the registry for one node. */
+  public static Behavior<Command> create(ReputationSettings settings, Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            DistributedData.withReplicatorMessageAdapter(
+                (ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters) ->
+                    DistributedData.withReplicatorMessageAdapter(
+                        (ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>>
+                                quarantine) ->
+                            new ReputationRegistry(ctx, counters, quarantine, settings, clock))));
+  }
+
+  private final ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine;
+  private final SelfUniqueAddress self;
+  private final ReputationSettings settings;
+  private final Clock clock;
+  private final Set<ActorRef<Reputations>> subscribers = new HashSet<>();
+  private final Map<String, String> lastInvalidReason = new HashMap<>();
+  private final Set<String> quarantining = new HashSet<>();
+  private Map<String, BigInteger> counterEntries = Map.of();
+  private Map<String, QuarantineStatus> statuses = Map.of();
+  private Reputations current = new Reputations(Map.of());
+
+  private ReputationRegistry(
+      ActorContext<Command> context,
+      ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters,
+      ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine,
+      ReputationSettings settings,
+      Clock clock) {
+    super(context);
+    this.counters = counters;
+    this.quarantine = quarantine;
+    this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.settings = settings;
+    this.clock = clock;
+    counters.subscribe(COUNTERS, CountersChanged::new);
+    quarantine.subscribe(QUARANTINE, QuarantineChanged::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RecordValid.class, this::onRecordValid)
+        .onMessage(RecordInvalid.class, this::onRecordInvalid)
+        .onMessage(RecordUnverified.class, this::onRecordUnverified)
+        .onMessage(Quarantine.class, this::onQuarantine)
+        .onMessage(Unquarantine.class, this::onUnquarantine)
+        .onMessage(GetReputation.class, this::onGetReputation)
+        .onMessage(GetReputations.class, this::onGetReputations)
+        .onMessage(SubscribeReputations.class, this::onSubscribe)
+        .onMessage(UnsubscribeReputations.class, this::onUnsubscribe)
+        .onMessage(CountersChanged.class, this::onCountersChanged)
+        .onMessage(QuarantineChanged.class, this::onQuarantineChanged)
+        .onMessage(CountersUpdated.class, this::onCountersUpdated)
+        .onMessage(QuarantineUpdated.class, this::onQuarantineUpdated)
+        .build();
+  }
+
+  private static String key(String workerId, String counter) {
+    return workerId + SEP + counter;
+  }
+
+  private static long count(PNCounterMap<String> map, String key) {
+    return map.getEntries().getOrDefault(key, BigInteger.ZERO).longValue();
+  }
+
+  private Behavior<Command> onRecordValid(RecordValid cmd) {
+    String w = cmd.workerId();
+    updateCounters(
+        map -> {
+          long run = count(map, key(w, INVALID));
+          return map.increment(self, key(w, VALID), 1)
+              .increment(self, key(w, RUN + run), 1)
+              .increment(self, key(w, TASKS), 1);
+        },
+        cmd.replyTo());
+    return this;
+  }
+
+  private Behavior<Command> onRecordInvalid(RecordInvalid cmd) {
+    String w = cmd.workerId();
+    lastInvalidReason.put(w, cmd.reason());
+    getContext().getLog().info("Reputation: invalid result of {}: {}", w, cmd.reason());
+    updateCounters(
+        map -> map.increment(self, key(w, INVALID), 1).increment(self, key(w, TASKS), 1),
+        cmd.replyTo());
+    return this;
+  }
+
+  private Behavior<Command> onRecordUnverified(RecordUnverified cmd) {
+    updateCounters(map -> map.increment(self, key(cmd.workerId(), TASKS), 1), cmd.replyTo());
+    return this;
+  }
+
+  private void updateCounters(
+      Function<PNCounterMap<String>, PNCounterMap<String>> modify,
+      ActorRef<StatusReply<Done>> replyTo) {
+    counters.askUpdate(
+        r ->
+            new Replicator.Update<>(
+                COUNTERS, PNCounterMap.empty(), Replicator.writeLocal(), r, modify),
+        r -> new CountersUpdated(r, replyTo));
+  }
+
+  private Behavior<Command> onQuarantine(Quarantine cmd) {
+    writeStatus(
+        cmd.workerId(),
+        new QuarantineStatus(true, cmd.reason(), clock.millis(), baselineOf(cmd.workerId())),
+        cmd.replyTo(),
+        "quarantine " + cmd.workerId());
+    return this;
+  }
+
+  private Behavior<Command> onUnquarantine(Unquarantine cmd) {
+    WorkerReputation rep = current.of(cmd.workerId());
+    if (!rep.quarantined()) {
+      if (cmd.replyTo() != null) {
+        cmd.replyTo().tell(StatusReply.error("worker " + cmd.workerId() + " is not quarantined"));
+      }
+      return this;
+    }
+    getContext()
+        .getLog()
+        .info("Reputation: releasing {} from quarantine: {}", cmd.workerId(), cmd.reason());
+    writeStatus(
+        cmd.workerId(),
+        new QuarantineStatus(false, cmd.reason(), clock.millis(), rep.invalidResults()),
+        cmd.replyTo(),
+        "release " + cmd.workerId());
+    return this;
+  }
+
+  private long baselineOf(String workerId) {
+    QuarantineStatus s = statuses.get(workerId);
+    return s == null ? 0 : s.invalidBaseline();
+  }
+
+  private void writeStatus(
+      String workerId,
+      QuarantineStatus status,
+      ActorRef<StatusReply<Done>> replyTo,
+      String description) {
+    quarantine.askUpdate(
+        r ->
+            new Replicator.Update<>(
+                QUARANTINE,
+                LWWMap.empty(),
+                new Replicator.WriteMajority(settings.writeTimeout()),
+                r,
+                map -> map.put(self, workerId, status)),
+        r -> new QuarantineUpdated(r, workerId, replyTo, description));
+  }
+
+  private Behavior<Command> onGetReputation(GetReputation cmd) {
+    cmd.replyTo().tell(current.of(cmd.workerId()));
+    return this;
+  }
+
+  private Behavior<Command> onGetReputations(GetReputations cmd) {
+    cmd.replyTo().tell(current);
+    return this;
+  }
+
+  private Behavior<Command> onSubscribe(SubscribeReputations cmd) {
+    subscribers.add(cmd.subscriber());
+    getContext().watchWith(cmd.subscriber(), new UnsubscribeReputations(cmd.subscriber()));
+    cmd.subscriber().tell(current);
+    return this;
+  }
+
+  private Behavior<Command> onUnsubscribe(UnsubscribeReputations cmd) {
+    subscribers.remove(cmd.subscriber());
+    return this;
+  }
+
+  private Behavior<Command> onCountersChanged(CountersChanged msg) {
+    onChanged(msg.r());
+    return this;
+  }
+
+  private Behavior<Command> onQuarantineChanged(QuarantineChanged msg) {
+    onChanged(msg.r());
+    return this;
+  }
+
+  /**
+   * Takes in a change of either key. Both subscriptions share one message adapter per response
+   * class, so a change may arrive wrapped for the other key: dispatch on the key itself.
+   */
+  private void onChanged(Replicator.SubscribeResponse<?> response) {
+    if (!(response instanceof Replicator.Changed<?> changed)) {
+      return;
+    }
+    if (changed.key().equals(COUNTERS) && changed.dataValue() instanceof PNCounterMap<?> map) {
+      Map<String, BigInteger> entries = new HashMap<>();
+      map.getEntries().forEach((k, v) -> entries.put(String.valueOf(k), v));
+      counterEntries = Map.copyOf(entries);
+    } else if (changed.key().equals(QUARANTINE)
+        && changed.dataValue() instanceof LWWMap<?, ?> map) {
+      Map<String, QuarantineStatus> entries = new HashMap<>();
+      map.getEntries()
+          .forEach(
+              (k, v) -> {
+                if (v instanceof QuarantineStatus status) {
+                  entries.put(String.valueOf(k), status);
+                }
+              });
+      statuses = Map.copyOf(entries);
+    } else {
+      return;
+    }
+    refresh();
+  }
+
+  private Behavior<Command> onCountersUpdated(CountersUpdated msg) {
+    if (msg.replyTo() != null) {
+      msg.replyTo()
+          .tell(
+              msg.r() instanceof Replicator.UpdateSuccess<?>
+                  ? StatusReply.ack()
+                  : StatusReply.error(
+                      "reputation update failed: " + msg.r().getClass().getSimpleName()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onQuarantineUpdated(QuarantineUpdated msg) {
+    boolean ok = msg.r() instanceof Replicator.UpdateSuccess<?>;
+    if (!ok) {
+      quarantining.remove(msg.workerId());
+      getContext()
+          .getLog()
+          .warn(
+              "Reputation: {} was applied locally but not confirmed by a majority within {} ({});"
+                  + " it spreads by gossip",
+              msg.description(),
+              settings.writeTimeout(),
+              msg.r().getClass().getSimpleName());
+    }
+    if (msg.replyTo() != null) {
+      msg.replyTo()
+          .tell(
+              ok
+                  ? StatusReply.ack()
+                  : StatusReply.error(
+                      msg.description()
+                          + " not confirmed by a majority within "
+                          + settings.writeTimeout()));
+    }
+    return this;
+  }
+
+  /** Rebuilds the snapshot, tells subscribers, and quarantines workers over the threshold. */
+  private void refresh() {
+    Map<String, long[]> byWorker = new HashMap<>();
+    Map<String, Map<String, Long>> runs = new HashMap<>();
+    for (Map.Entry<String, BigInteger> e : counterEntries.entrySet()) {
+      int sep = e.getKey().lastIndexOf(SEP);
+      if (sep < 0) {
+        continue;
+      }
+      String worker = e.getKey().substring(0, sep);
+      String counter = e.getKey().substring(sep + 1);
+      long value = e.getValue().longValue();
+      long[] c = byWorker.computeIfAbsent(worker, w -> new long[3]);
+      switch (counter) {
+        case VALID -> c[0] = value;
+        case INVALID -> c[1] = value;
+        case TASKS -> c[2] = value;
+        default -> {
+          if (counter.startsWith(RUN)) {
+            runs.computeIfAbsent(worker, w -> new HashMap<>()).put(counter, value);
+          }
+        }
+      }
+    }
+    for (String worker : statuses.keySet()) {
+      byWorker.computeIfAbsent(worker, w -> new long[3]);
+    }
+    Map<String, WorkerReputation> records = new HashMap<>();
+    for (Map.Entry<String, long[]> e : byWorker.entrySet()) {
+      String worker = e.getKey();
+      long[] c = e.getValue();
+      long consecutive = runs.getOrDefault(worker, Map.of()).getOrDefault(RUN + c[1], 0L);
+      QuarantineStatus s = statuses.get(worker);
+      records.put(
+          worker,
+          new WorkerReputation(
+              worker,
+              consecutive,
+              c[0],
+              c[1],
+              c[2],
+              s != null && s.quarantined(),
+              s == null ? "" : s.reason(),
+              s == null ? 0 : s.atEpochMs()));
+    }
+    Reputations snapshot = new Reputations(records);
+    if (!snapshot.equals(current)) {
+      current = snapshot;
+      subscribers.forEach(sub -> sub.tell(current));
+    }
+    enforceThreshold();
+  }
+
+  private void enforceThreshold() {
+    for (WorkerReputation rep : current.byId().values()) {
+      String w = rep.workerId();
+      if (rep.quarantined()) {
+        // The quarantine reached this replica; a later release may make it count again.
+        quarantining.remove(w);
+        continue;
+      }
+      long counted = rep.invalidResults() - baselineOf(w);
+      if (counted >= settings.quarantineAfterInvalid() && quarantining.add(w)) {
+        String last = lastInvalidReason.get(w);
+        String reason =
+            counted
+                + " invalid results (threshold "
+                + settings.quarantineAfterInvalid()
+                + ")"
+                + (last == null ? "" : "; last: " + last);
+        getContext().getLog().warn("Reputation: quarantining {}: {}", w, reason);
+        writeStatus(
+            w,
+            new QuarantineStatus(true, reason, clock.millis(), baselineOf(w)),
+            null,
+            "quarantine " + w);
+      }
+    }
+  }
+}
