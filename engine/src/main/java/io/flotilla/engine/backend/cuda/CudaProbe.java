@@ -121,17 +121,30 @@ public final class CudaProbe {
     }
   }
 
+  private static final java.util.regex.Pattern MISSING_LIBRARY =
+      java.util.regex.Pattern.compile(
+          "([\\w.+-]+\\.so(?:\\.\\d+)*): cannot open shared object file");
+
   /**
-   * The first line of a throwable's message, prefixed with its simple class name, at most 200
-   * characters: JCuda's loader errors span many lines listing every path it tried.
+   * One line saying why {@code t} happened, at most 200 characters. JCuda's loader errors span many
+   * lines and nest the real cause ({@code libcuda.so.1: cannot open shared object file}) deep
+   * inside: when a shared library is missing, the line names it ({@code libcuda.so.1 not found});
+   * otherwise it is the first line of the message prefixed with the throwable's simple class name.
    */
   public static String oneLine(Throwable t) {
-    String msg = t.getMessage() == null ? "" : t.getMessage().strip();
-    int nl = msg.indexOf('\n');
-    if (nl >= 0) {
-      msg = msg.substring(0, nl).strip();
+    String full = t.getMessage() == null ? "" : t.getMessage();
+    java.util.regex.Matcher m = MISSING_LIBRARY.matcher(full);
+    String s;
+    if (m.find()) {
+      s = m.group(1) + " not found";
+    } else {
+      String msg = full.strip();
+      int nl = msg.indexOf('\n');
+      if (nl >= 0) {
+        msg = msg.substring(0, nl).strip();
+      }
+      s = t.getClass().getSimpleName() + (msg.isEmpty() ? "" : ": " + msg);
     }
-    String s = t.getClass().getSimpleName() + (msg.isEmpty() ? "" : ": " + msg);
     return s.length() > 200 ? s.substring(0, 197) + "..." : s;
   }
 }
