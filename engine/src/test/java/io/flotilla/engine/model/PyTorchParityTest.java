@@ -13,7 +13,10 @@ import io.flotilla.engine.nn.Parameter;
 import io.flotilla.engine.optim.AdamW;
 import io.flotilla.engine.optim.OptimizerConfig;
 import io.flotilla.engine.tensor.Tensor;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +38,19 @@ class PyTorchParityTest {
     BACKEND.close();
   }
 
+  /**
+   * Reads a fixture through a temporary copy: from a jar (the distribution's lib/gpu-tests, run by
+   * gpu-check.sh) a resource has no file path.
+   */
   static Safetensors.Contents fixture(String name) throws Exception {
-    return Safetensors.read(
-        Path.of(PyTorchParityTest.class.getResource("/parity/" + name).toURI()));
+    Path tmp = Files.createTempFile("flotilla-parity-", ".safetensors");
+    try (InputStream in = PyTorchParityTest.class.getResourceAsStream("/parity/" + name)) {
+      assertThat(in).as("fixture %s on the class path", name).isNotNull();
+      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+      return Safetensors.read(tmp);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   /** max |actual - expected| / max |expected|. */

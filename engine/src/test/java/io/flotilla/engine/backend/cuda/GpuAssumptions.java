@@ -14,13 +14,25 @@ public final class GpuAssumptions {
 
   private GpuAssumptions() {}
 
+  private static boolean required() {
+    return Boolean.getBoolean("flotilla.gpu.required");
+  }
+
+  private static void skipOrFail(boolean ok, String why) {
+    if (ok) {
+      return;
+    }
+    if (required()) {
+      throw new AssertionError("a GPU is required (flotilla.gpu.required=true) but " + why);
+    }
+    System.out.println("skipped: no GPU (" + why + ")");
+    assumeTrue(false, "skipped: no GPU (" + why + ")");
+  }
+
   /** Skips the calling test unless the CUDA backend can start. */
   public static CudaDeviceInfo assumeGpu() {
     CudaProbe.Result r = CudaProbe.probeOnce();
-    if (!r.available()) {
-      System.out.println("skipped: no GPU (" + r.reason() + ")");
-    }
-    assumeTrue(r.available(), () -> "skipped: no GPU (" + r.reason() + ")");
+    skipOrFail(r.available(), r.reason());
     return r.device();
   }
 
@@ -36,11 +48,6 @@ public final class GpuAssumptions {
         }
       }
     }
-    String failure = nvrtcFailure;
-    if (failure != null) {
-      System.out.println("skipped: no GPU (NVRTC library not loadable: " + failure + ")");
-    }
-    assumeTrue(
-        failure == null, () -> "skipped: no GPU (NVRTC library not loadable: " + failure + ")");
+    skipOrFail(nvrtcFailure == null, "NVRTC library not loadable: " + nvrtcFailure);
   }
 }
