@@ -136,7 +136,17 @@ public final class CudaBackend implements ComputeBackend {
         options.device() == probe.device().index()
             ? probe.device()
             : CudaProbe.describe(options.device());
-    return new CudaBackend(options, info);
+    try {
+      return new CudaBackend(options, info);
+    } catch (RuntimeException | Error e) {
+      // A half-built backend holds the primary context: release it so a CPU fallback leaves the
+      // GPU as it found it.
+      CUdevice dev = new CUdevice();
+      if (JCudaDriver.cuDeviceGet(dev, options.device()) == CUresult.CUDA_SUCCESS) {
+        JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+      }
+      throw e;
+    }
   }
 
   /** Compiles {@link KernelSources} with NVRTC for the device and loads the PTX. */

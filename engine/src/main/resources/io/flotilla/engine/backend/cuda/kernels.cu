@@ -98,7 +98,8 @@ extern "C" __global__ void layernorm_forward(const float* x, const float* gamma,
     v += d * d;
   }
   float var = block_sum(sh, v) / c;
-  float rs = (float) (1.0 / sqrt((double) var + (double) eps));
+  // var + eps in float, then 1/sqrt in double: the CPU backend's exact sequence
+  float rs = (float) (1.0 / sqrt((double) (var + eps)));
   if (threadIdx.x == 0) {
     mean[r] = mu;
     rstd[r] = rs;
