@@ -18,8 +18,8 @@ public interface ComputeBackend extends AutoCloseable {
   String description();
 
   /**
-   * Which results this backend reproduces bit for bit, e.g. {@code cpu-JNIBLAS-amd64-java25} or
-   * {@code cuda-sm90-132sm-cublas120603-tf32}. Two executions of the same work in the same class
+   * Which results this backend reproduces bit for bit, e.g. {@code cpu-JNIBLAS-amd64-f6m85-java25}
+   * or {@code cuda-sm90-132sm-cublas120603-tf32}. Two executions of the same work in the same class
    * give identical bits, so a verifier compares them exactly; across classes it compares within the
    * tolerance of the coarser precision (docs/gpu.md).
    */

@@ -59,9 +59,10 @@ public final class CpuBackend implements ComputeBackend {
   }
 
   /**
-   * {@code cpu-<BLAS class>-<arch>-java<feature>}: results depend on the BLAS build and the CPU
-   * kernels it picks, and on the JVM's {@code Math.exp}/{@code Math.sqrt} intrinsics, never on the
-   * thread count.
+   * {@code cpu-<BLAS class>-<arch>[-f<family>m<model>]-java<feature>}, e.g. {@code
+   * cpu-JNIBLAS-amd64-f6m85-java25}: results depend on the BLAS build, the CPU kernels OpenBLAS
+   * picks for the processor (its family and model, read from {@code /proc/cpuinfo} where there is
+   * one), and the JVM's {@code Math.exp}/{@code Math.sqrt} intrinsics, never on the thread count.
    */
   @Override
   public String determinismClass() {
@@ -69,8 +70,37 @@ public final class CpuBackend implements ComputeBackend {
         + blas.getClass().getSimpleName()
         + "-"
         + System.getProperty("os.arch")
+        + CPU_MODEL
         + "-java"
         + Runtime.version().feature();
+  }
+
+  private static final String CPU_MODEL = cpuModel();
+
+  /** {@code -f<family>m<model>} of the first processor in {@code /proc/cpuinfo}, or "". */
+  private static String cpuModel() {
+    try {
+      String family = null;
+      String model = null;
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+        String[] kv = line.split(":", 2);
+        if (kv.length < 2) {
+          continue;
+        }
+        String key = kv[0].strip();
+        if (key.equals("cpu family") && family == null) {
+          family = kv[1].strip();
+        } else if (key.equals("model") && model == null) {
+          model = kv[1].strip();
+        }
+        if (family != null && model != null) {
+          return family.matches("\\d+") && model.matches("\\d+") ? "-f" + family + "m" + model : "";
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or no access: the class then names the architecture only
+    }
+    return "";
   }
 
   /** Number of threads used by the elementwise kernels. */

@@ -176,6 +176,9 @@ class BackendSelectorTest {
       assertThat(cpu.determinismClass())
           .startsWith("cpu-")
           .endsWith("-java" + Runtime.version().feature());
+      if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/cpuinfo"))) {
+        assertThat(cpu.determinismClass()).matches("cpu-\\w+-\\w+-f\\d+m\\d+-java\\d+");
+      }
     }
     assertThat(
             io.flotilla.engine.backend.cuda.CudaBackend.determinismClass(
