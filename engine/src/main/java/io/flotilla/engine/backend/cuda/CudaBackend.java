@@ -312,12 +312,14 @@ public final class CudaBackend implements ComputeBackend {
   /**
    * The transfers of one operation: uploads go through the pinned staging buffer on the copy
    * stream, {@link #compute()} makes the compute stream wait for them, {@link #finish()} queues the
-   * downloads on the compute stream, waits, and returns every block to the pool.
+   * downloads on the compute stream and waits, {@link #close()} returns every block to the pool
+   * (also when the operation failed half-way).
    */
-  private final class Frame {
+  private final class Frame implements AutoCloseable {
     private final List<DeviceMemoryPool.Block<CUdeviceptr>> blocks = new ArrayList<>();
     private final List<Download> downloads = new ArrayList<>();
     private long stagingOffset;
+    private boolean finished;
 
     private record Download(CUdeviceptr src, float[] dst, int n) {}
 
@@ -401,6 +403,7 @@ public final class CudaBackend implements ComputeBackend {
           offset += align(d.n * FLOAT);
         }
         synchronize();
+        finished = true;
         for (int i = 0; i < downloads.size(); i++) {
           Download d = downloads.get(i);
           staging
@@ -412,10 +415,21 @@ public final class CudaBackend implements ComputeBackend {
               .get(d.dst, 0, d.n);
         }
       } finally {
-        for (var b : blocks) {
-          pool.release(b);
-        }
+        close();
       }
+    }
+
+    @Override
+    public void close() {
+      if (!blocks.isEmpty() && !finished) {
+        // Failed half-way: let queued copies and kernels drain before their blocks are reused.
+        JCudaDriver.cuStreamSynchronize(copyStream);
+        JCudaDriver.cuStreamSynchronize(computeStream);
+      }
+      for (var b : blocks) {
+        pool.release(b);
+      }
+      blocks.clear();
     }
   }
 
@@ -566,67 +580,70 @@ public final class CudaBackend implements ComputeBackend {
       Tensor c,
       int cOffset,
       int ldc) {
-    Frame f = new Frame();
-    CUdeviceptr da = f.upload(a);
-    CUdeviceptr db = f.upload(b);
-    CUdeviceptr dc = f.upload(c);
-    f.compute();
-    sgemm(
-        transA,
-        transB,
-        m,
-        n,
-        k,
-        alpha,
-        at(da, aOffset),
-        lda,
-        at(db, bOffset),
-        ldb,
-        beta,
-        at(dc, cOffset),
-        ldc);
-    f.download(dc, c, c.size());
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr da = f.upload(a);
+      CUdeviceptr db = f.upload(b);
+      CUdeviceptr dc = f.upload(c);
+      f.compute();
+      sgemm(
+          transA,
+          transB,
+          m,
+          n,
+          k,
+          alpha,
+          at(da, aOffset),
+          lda,
+          at(db, bOffset),
+          ldb,
+          beta,
+          at(dc, cOffset),
+          ldc);
+      f.download(dc, c, c.size());
+      f.finish();
+    }
   }
 
   @Override
   public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y, int n, int in, int out) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n * in);
-    CUdeviceptr dw = f.upload(w.data(), in * out);
-    CUdeviceptr dbias = bias != null ? f.upload(bias.data(), out) : null;
-    CUdeviceptr dy = f.scratch((long) n * out);
-    f.compute();
-    if (bias != null) {
-      launch("fill_rows", LaunchConfig.elementwise((long) n * out), dy, dbias, n, out);
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n * in);
+      CUdeviceptr dw = f.upload(w.data(), in * out);
+      CUdeviceptr dbias = bias != null ? f.upload(bias.data(), out) : null;
+      CUdeviceptr dy = f.scratch((long) n * out);
+      f.compute();
+      if (bias != null) {
+        launch("fill_rows", LaunchConfig.elementwise((long) n * out), dy, dbias, n, out);
+      }
+      sgemm(false, false, n, out, in, 1f, dx, in, dw, out, bias != null ? 1f : 0f, dy, out);
+      f.download(dy, y, n * out);
+      f.finish();
     }
-    sgemm(false, false, n, out, in, 1f, dx, in, dw, out, bias != null ? 1f : 0f, dy, out);
-    f.download(dy, y, n * out);
-    f.finish();
   }
 
   @Override
   public void linearBackward(
       Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, int n, int in, int out) {
-    Frame f = new Frame();
-    CUdeviceptr gx = f.upload(x.data(), n * in);
-    CUdeviceptr gy = f.upload(dy.data(), n * out);
-    CUdeviceptr gw = f.upload(dw.data(), in * out);
-    CUdeviceptr gb = db != null ? f.upload(db.data(), out) : null;
-    CUdeviceptr w0 = dx != null ? f.upload(w.data(), in * out) : null;
-    CUdeviceptr gdx = dx != null ? f.scratch((long) n * in) : null;
-    f.compute();
-    sgemm(true, false, in, out, n, 1f, gx, in, gy, out, 1f, gw, out);
-    f.download(gw, dw, in * out);
-    if (db != null) {
-      launch("sum_rows_accumulate", LaunchConfig.perColumn(out), gy, gb, n, out);
-      f.download(gb, db, out);
+    try (Frame f = new Frame()) {
+      CUdeviceptr gx = f.upload(x.data(), n * in);
+      CUdeviceptr gy = f.upload(dy.data(), n * out);
+      CUdeviceptr gw = f.upload(dw.data(), in * out);
+      CUdeviceptr gb = db != null ? f.upload(db.data(), out) : null;
+      CUdeviceptr w0 = dx != null ? f.upload(w.data(), in * out) : null;
+      CUdeviceptr gdx = dx != null ? f.scratch((long) n * in) : null;
+      f.compute();
+      sgemm(true, false, in, out, n, 1f, gx, in, gy, out, 1f, gw, out);
+      f.download(gw, dw, in * out);
+      if (db != null) {
+        launch("sum_rows_accumulate", LaunchConfig.perColumn(out), gy, gb, n, out);
+        f.download(gb, db, out);
+      }
+      if (dx != null) {
+        sgemm(false, true, n, in, out, 1f, gy, out, w0, out, 0f, gdx, in);
+        f.download(gdx, dx, n * in);
+      }
+      f.finish();
     }
-    if (dx != null) {
-      sgemm(false, true, n, in, out, 1f, gy, out, w0, out, 0f, gdx, in);
-      f.download(gdx, dx, n * in);
-    }
-    f.finish();
   }
 
   @Override
@@ -640,30 +657,31 @@ public final class CudaBackend implements ComputeBackend {
       int n,
       int c,
       float eps) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n * c);
-    CUdeviceptr dg = f.upload(gamma.data(), c);
-    CUdeviceptr db = f.upload(beta.data(), c);
-    CUdeviceptr dy = f.scratch((long) n * c);
-    CUdeviceptr dm = f.scratch(n);
-    CUdeviceptr dr = f.scratch(n);
-    f.compute();
-    launch(
-        "layernorm_forward",
-        LaunchConfig.perRow(n, c, Sizeof.FLOAT),
-        dx,
-        dg,
-        db,
-        dy,
-        dm,
-        dr,
-        n,
-        c,
-        eps);
-    f.download(dy, y, n * c);
-    f.download(dm, mean, n);
-    f.download(dr, rstd, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n * c);
+      CUdeviceptr dg = f.upload(gamma.data(), c);
+      CUdeviceptr db = f.upload(beta.data(), c);
+      CUdeviceptr dy = f.scratch((long) n * c);
+      CUdeviceptr dm = f.scratch(n);
+      CUdeviceptr dr = f.scratch(n);
+      f.compute();
+      launch(
+          "layernorm_forward",
+          LaunchConfig.perRow(n, c, Sizeof.FLOAT),
+          dx,
+          dg,
+          db,
+          dy,
+          dm,
+          dr,
+          n,
+          c,
+          eps);
+      f.download(dy, y, n * c);
+      f.download(dm, mean, n);
+      f.download(dr, rstd, n);
+      f.finish();
+    }
   }
 
   @Override
@@ -678,53 +696,57 @@ public final class CudaBackend implements ComputeBackend {
       Tensor dbeta,
       int n,
       int c) {
-    Frame f = new Frame();
-    CUdeviceptr gx = f.upload(x.data(), n * c);
-    CUdeviceptr gg = f.upload(gamma.data(), c);
-    CUdeviceptr gm = f.upload(mean.data(), n);
-    CUdeviceptr gr = f.upload(rstd.data(), n);
-    CUdeviceptr gy = f.upload(dy.data(), n * c);
-    CUdeviceptr gdg = f.upload(dgamma.data(), c);
-    CUdeviceptr gdb = f.upload(dbeta.data(), c);
-    CUdeviceptr gdx = f.scratch((long) n * c);
-    f.compute();
-    launch(
-        "layernorm_backward_dx",
-        LaunchConfig.perRow(n, c, Sizeof.FLOAT),
-        gx,
-        gg,
-        gm,
-        gr,
-        gy,
-        gdx,
-        n,
-        c);
-    launch("layernorm_backward_params", LaunchConfig.perColumn(c), gx, gm, gr, gy, gdg, gdb, n, c);
-    f.download(gdx, dx, n * c);
-    f.download(gdg, dgamma, c);
-    f.download(gdb, dbeta, c);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr gx = f.upload(x.data(), n * c);
+      CUdeviceptr gg = f.upload(gamma.data(), c);
+      CUdeviceptr gm = f.upload(mean.data(), n);
+      CUdeviceptr gr = f.upload(rstd.data(), n);
+      CUdeviceptr gy = f.upload(dy.data(), n * c);
+      CUdeviceptr gdg = f.upload(dgamma.data(), c);
+      CUdeviceptr gdb = f.upload(dbeta.data(), c);
+      CUdeviceptr gdx = f.scratch((long) n * c);
+      f.compute();
+      launch(
+          "layernorm_backward_dx",
+          LaunchConfig.perRow(n, c, Sizeof.FLOAT),
+          gx,
+          gg,
+          gm,
+          gr,
+          gy,
+          gdx,
+          n,
+          c);
+      launch(
+          "layernorm_backward_params", LaunchConfig.perColumn(c), gx, gm, gr, gy, gdg, gdb, n, c);
+      f.download(gdx, dx, n * c);
+      f.download(gdg, dgamma, c);
+      f.download(gdb, dbeta, c);
+      f.finish();
+    }
   }
 
   private void unary(String kernel, Tensor x, Tensor y, int n) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n);
-    CUdeviceptr dy = f.scratch(n);
-    f.compute();
-    launch(kernel, LaunchConfig.elementwise(n), dx, dy, (long) n);
-    f.download(dy, y, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n);
+      CUdeviceptr dy = f.scratch(n);
+      f.compute();
+      launch(kernel, LaunchConfig.elementwise(n), dx, dy, (long) n);
+      f.download(dy, y, n);
+      f.finish();
+    }
   }
 
   private void binary(String kernel, Tensor a, Tensor b, Tensor out, int n) {
-    Frame f = new Frame();
-    CUdeviceptr da = f.upload(a.data(), n);
-    CUdeviceptr db = f.upload(b.data(), n);
-    CUdeviceptr dout = f.scratch(n);
-    f.compute();
-    launch(kernel, LaunchConfig.elementwise(n), da, db, dout, (long) n);
-    f.download(dout, out, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr da = f.upload(a.data(), n);
+      CUdeviceptr db = f.upload(b.data(), n);
+      CUdeviceptr dout = f.scratch(n);
+      f.compute();
+      launch(kernel, LaunchConfig.elementwise(n), da, db, dout, (long) n);
+      f.download(dout, out, n);
+      f.finish();
+    }
   }
 
   @Override
@@ -754,35 +776,37 @@ public final class CudaBackend implements ComputeBackend {
 
   @Override
   public void scale(Tensor x, float scale, Tensor out, int n) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n);
-    CUdeviceptr dout = f.scratch(n);
-    f.compute();
-    launch("scale", LaunchConfig.elementwise(n), dx, scale, dout, (long) n);
-    f.download(dout, out, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n);
+      CUdeviceptr dout = f.scratch(n);
+      f.compute();
+      launch("scale", LaunchConfig.elementwise(n), dx, scale, dout, (long) n);
+      f.download(dout, out, n);
+      f.finish();
+    }
   }
 
   @Override
   public void dropoutForward(Tensor x, Tensor mask, Tensor y, int n, float p, long seed) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n);
-    CUdeviceptr dm = f.scratch(n);
-    CUdeviceptr dy = f.scratch(n);
-    f.compute();
-    launch(
-        "dropout_forward",
-        LaunchConfig.elementwise(n),
-        dx,
-        dm,
-        dy,
-        (long) n,
-        p,
-        1f / (1f - p),
-        CpuBackend.mix(seed));
-    f.download(dm, mask, n);
-    f.download(dy, y, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n);
+      CUdeviceptr dm = f.scratch(n);
+      CUdeviceptr dy = f.scratch(n);
+      f.compute();
+      launch(
+          "dropout_forward",
+          LaunchConfig.elementwise(n),
+          dx,
+          dm,
+          dy,
+          (long) n,
+          p,
+          1f / (1f - p),
+          CpuBackend.mix(seed));
+      f.download(dm, mask, n);
+      f.download(dy, y, n);
+      f.finish();
+    }
   }
 
   @Override
@@ -794,39 +818,41 @@ public final class CudaBackend implements ComputeBackend {
   public void embeddingForward(
       Tensor tokens, Tensor wte, Tensor wpe, Tensor out, int b, int t, int c) {
     CpuBackend.checkTokens(tokens, b * t, wte.dim(0));
-    Frame f = new Frame();
-    CUdeviceptr dt = f.upload(tokens.data(), b * t);
-    CUdeviceptr de = f.upload(wte);
-    CUdeviceptr dp = f.upload(wpe);
-    CUdeviceptr dout = f.scratch((long) b * t * c);
-    f.compute();
-    launch(
-        "embedding_forward",
-        LaunchConfig.elementwise((long) b * t * c),
-        dt,
-        de,
-        dp,
-        dout,
-        b * t,
-        t,
-        c);
-    f.download(dout, out, b * t * c);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dt = f.upload(tokens.data(), b * t);
+      CUdeviceptr de = f.upload(wte);
+      CUdeviceptr dp = f.upload(wpe);
+      CUdeviceptr dout = f.scratch((long) b * t * c);
+      f.compute();
+      launch(
+          "embedding_forward",
+          LaunchConfig.elementwise((long) b * t * c),
+          dt,
+          de,
+          dp,
+          dout,
+          b * t,
+          t,
+          c);
+      f.download(dout, out, b * t * c);
+      f.finish();
+    }
   }
 
   @Override
   public void embeddingBackward(
       Tensor tokens, Tensor dout, Tensor dwte, Tensor dwpe, int b, int t, int c) {
-    Frame f = new Frame();
-    CUdeviceptr dt = f.upload(tokens.data(), b * t);
-    CUdeviceptr dd = f.upload(dout.data(), b * t * c);
-    CUdeviceptr de = f.upload(dwte);
-    CUdeviceptr dp = f.upload(dwpe);
-    f.compute();
-    launch("embedding_backward", LaunchConfig.perColumn(c), dt, dd, de, dp, b * t, t, c);
-    f.download(de, dwte, dwte.size());
-    f.download(dp, dwpe, dwpe.size());
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dt = f.upload(tokens.data(), b * t);
+      CUdeviceptr dd = f.upload(dout.data(), b * t * c);
+      CUdeviceptr de = f.upload(dwte);
+      CUdeviceptr dp = f.upload(dwpe);
+      f.compute();
+      launch("embedding_backward", LaunchConfig.perColumn(c), dt, dd, de, dp, b * t, t, c);
+      f.download(de, dwte, dwte.size());
+      f.download(dp, dwpe, dwpe.size());
+      f.finish();
+    }
   }
 
   @Override
@@ -834,62 +860,63 @@ public final class CudaBackend implements ComputeBackend {
     int hd = c / h;
     int c3 = 3 * c;
     float scale = (float) (1.0 / Math.sqrt(hd));
-    Frame f = new Frame();
-    CUdeviceptr dq = f.upload(qkv.data(), b * t * c3);
-    CUdeviceptr da = f.scratch((long) b * h * t * t);
-    CUdeviceptr dy = f.scratch((long) b * t * c);
-    f.compute();
-    for (int bi = 0; bi < b; bi++) {
-      long q = (long) bi * t * c3;
-      // scores[h][t, t] = scale * Q K^T, heads at stride hd inside a row of qkv
-      sgemmBatched(
-          false,
-          true,
-          t,
-          t,
-          hd,
-          scale,
-          at(dq, q),
-          c3,
-          hd,
-          at(dq, q + c),
-          c3,
-          hd,
-          at(da, (long) bi * h * t * t),
-          t,
-          (long) t * t,
-          h);
+    try (Frame f = new Frame()) {
+      CUdeviceptr dq = f.upload(qkv.data(), b * t * c3);
+      CUdeviceptr da = f.scratch((long) b * h * t * t);
+      CUdeviceptr dy = f.scratch((long) b * t * c);
+      f.compute();
+      for (int bi = 0; bi < b; bi++) {
+        long q = (long) bi * t * c3;
+        // scores[h][t, t] = scale * Q K^T, heads at stride hd inside a row of qkv
+        sgemmBatched(
+            false,
+            true,
+            t,
+            t,
+            hd,
+            scale,
+            at(dq, q),
+            c3,
+            hd,
+            at(dq, q + c),
+            c3,
+            hd,
+            at(da, (long) bi * h * t * t),
+            t,
+            (long) t * t,
+            h);
+      }
+      launch(
+          "softmax_causal_forward",
+          LaunchConfig.perRow(b * h * t, t, Sizeof.FLOAT),
+          da,
+          b * h * t,
+          t);
+      for (int bi = 0; bi < b; bi++) {
+        long q = (long) bi * t * c3;
+        // y[t, hd] = P V per head
+        sgemmBatched(
+            false,
+            false,
+            t,
+            hd,
+            t,
+            1f,
+            at(da, (long) bi * h * t * t),
+            t,
+            (long) t * t,
+            at(dq, q + 2L * c),
+            c3,
+            hd,
+            at(dy, (long) bi * t * c),
+            c,
+            hd,
+            h);
+      }
+      f.download(da, att, b * h * t * t);
+      f.download(dy, y, b * t * c);
+      f.finish();
     }
-    launch(
-        "softmax_causal_forward",
-        LaunchConfig.perRow(b * h * t, t, Sizeof.FLOAT),
-        da,
-        b * h * t,
-        t);
-    for (int bi = 0; bi < b; bi++) {
-      long q = (long) bi * t * c3;
-      // y[t, hd] = P V per head
-      sgemmBatched(
-          false,
-          false,
-          t,
-          hd,
-          t,
-          1f,
-          at(da, (long) bi * h * t * t),
-          t,
-          (long) t * t,
-          at(dq, q + 2L * c),
-          c3,
-          hd,
-          at(dy, (long) bi * t * c),
-          c,
-          hd,
-          h);
-    }
-    f.download(da, att, b * h * t * t);
-    f.download(dy, y, b * t * c);
-    f.finish();
   }
 
   @Override
@@ -898,105 +925,106 @@ public final class CudaBackend implements ComputeBackend {
     int hd = c / h;
     int c3 = 3 * c;
     float scale = (float) (1.0 / Math.sqrt(hd));
-    Frame f = new Frame();
-    CUdeviceptr gq = f.upload(qkv.data(), b * t * c3);
-    CUdeviceptr ga = f.upload(att.data(), b * h * t * t);
-    CUdeviceptr gy = f.upload(dy.data(), b * t * c);
-    CUdeviceptr gda = f.scratch((long) b * h * t * t);
-    CUdeviceptr gdq = f.scratch((long) b * t * c3);
-    f.compute();
-    long tt = (long) t * t;
-    for (int bi = 0; bi < b; bi++) {
-      long q = (long) bi * t * c3;
-      long a = bi * h * tt;
-      long yo = (long) bi * t * c;
-      // dP = dY V^T
-      sgemmBatched(
-          false,
-          true,
+    try (Frame f = new Frame()) {
+      CUdeviceptr gq = f.upload(qkv.data(), b * t * c3);
+      CUdeviceptr ga = f.upload(att.data(), b * h * t * t);
+      CUdeviceptr gy = f.upload(dy.data(), b * t * c);
+      CUdeviceptr gda = f.scratch((long) b * h * t * t);
+      CUdeviceptr gdq = f.scratch((long) b * t * c3);
+      f.compute();
+      long tt = (long) t * t;
+      for (int bi = 0; bi < b; bi++) {
+        long q = (long) bi * t * c3;
+        long a = bi * h * tt;
+        long yo = (long) bi * t * c;
+        // dP = dY V^T
+        sgemmBatched(
+            false,
+            true,
+            t,
+            t,
+            hd,
+            1f,
+            at(gy, yo),
+            c,
+            hd,
+            at(gq, q + 2L * c),
+            c3,
+            hd,
+            at(gda, a),
+            t,
+            tt,
+            h);
+        // dV = P^T dY
+        sgemmBatched(
+            true,
+            false,
+            t,
+            hd,
+            t,
+            1f,
+            at(ga, a),
+            t,
+            tt,
+            at(gy, yo),
+            c,
+            hd,
+            at(gdq, q + 2L * c),
+            c3,
+            hd,
+            h);
+      }
+      launch(
+          "softmax_causal_backward",
+          LaunchConfig.perRow(b * h * t, t, Sizeof.FLOAT),
+          ga,
+          gda,
+          b * h * t,
           t,
-          t,
-          hd,
-          1f,
-          at(gy, yo),
-          c,
-          hd,
-          at(gq, q + 2L * c),
-          c3,
-          hd,
-          at(gda, a),
-          t,
-          tt,
-          h);
-      // dV = P^T dY
-      sgemmBatched(
-          true,
-          false,
-          t,
-          hd,
-          t,
-          1f,
-          at(ga, a),
-          t,
-          tt,
-          at(gy, yo),
-          c,
-          hd,
-          at(gdq, q + 2L * c),
-          c3,
-          hd,
-          h);
+          scale);
+      for (int bi = 0; bi < b; bi++) {
+        long q = (long) bi * t * c3;
+        long a = bi * h * tt;
+        // dQ = dS K ; dK = dS^T Q
+        sgemmBatched(
+            false,
+            false,
+            t,
+            hd,
+            t,
+            1f,
+            at(gda, a),
+            t,
+            tt,
+            at(gq, q + c),
+            c3,
+            hd,
+            at(gdq, q),
+            c3,
+            hd,
+            h);
+        sgemmBatched(
+            true,
+            false,
+            t,
+            hd,
+            t,
+            1f,
+            at(gda, a),
+            t,
+            tt,
+            at(gq, q),
+            c3,
+            hd,
+            at(gdq, q + c),
+            c3,
+            hd,
+            h);
+      }
+      f.download(gda, datt, b * h * t * t);
+      f.download(gdq, dqkv, b * t * c3);
+      f.finish();
     }
-    launch(
-        "softmax_causal_backward",
-        LaunchConfig.perRow(b * h * t, t, Sizeof.FLOAT),
-        ga,
-        gda,
-        b * h * t,
-        t,
-        scale);
-    for (int bi = 0; bi < b; bi++) {
-      long q = (long) bi * t * c3;
-      long a = bi * h * tt;
-      // dQ = dS K ; dK = dS^T Q
-      sgemmBatched(
-          false,
-          false,
-          t,
-          hd,
-          t,
-          1f,
-          at(gda, a),
-          t,
-          tt,
-          at(gq, q + c),
-          c3,
-          hd,
-          at(gdq, q),
-          c3,
-          hd,
-          h);
-      sgemmBatched(
-          true,
-          false,
-          t,
-          hd,
-          t,
-          1f,
-          at(gda, a),
-          t,
-          tt,
-          at(gq, q),
-          c3,
-          hd,
-          at(gdq, q + c),
-          c3,
-          hd,
-          h);
-    }
-    f.download(gda, datt, b * h * t * t);
-    f.download(gdq, dqkv, b * t * c3);
-    f.finish();
   }
 
   @Override
@@ -1015,34 +1043,44 @@ public final class CudaBackend implements ComputeBackend {
             "target " + (int) tg[r] + " in row " + r + " outside vocabulary [0, " + v + ")");
       }
     }
-    Frame f = new Frame();
-    CUdeviceptr dz = f.upload(logits.data(), n * v);
-    CUdeviceptr dt = f.upload(tg, n);
-    CUdeviceptr dl = f.scratch(n);
-    CUdeviceptr dd = f.scratch((long) n * v);
-    f.compute();
-    launch(
-        "cross_entropy", LaunchConfig.perRow(n, v, Sizeof.DOUBLE), dz, dt, dl, dd, n, v, gradScale);
-    f.download(dl, rowLoss, n);
-    f.download(dd, dlogits, n * v);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dz = f.upload(logits.data(), n * v);
+      CUdeviceptr dt = f.upload(tg, n);
+      CUdeviceptr dl = f.scratch(n);
+      CUdeviceptr dd = f.scratch((long) n * v);
+      f.compute();
+      launch(
+          "cross_entropy",
+          LaunchConfig.perRow(n, v, Sizeof.DOUBLE),
+          dz,
+          dt,
+          dl,
+          dd,
+          n,
+          v,
+          gradScale);
+      f.download(dl, rowLoss, n);
+      f.download(dd, dlogits, n * v);
+      f.finish();
+    }
   }
 
   @Override
   public double sumOfSquares(Tensor x, int n) {
-    Frame f = new Frame();
-    CUdeviceptr dx = f.upload(x.data(), n);
     LaunchConfig lc = LaunchConfig.sumOfSquares();
-    // doubles: two floats each
-    CUdeviceptr partials = f.scratch(2L * lc.gridX());
-    f.compute();
-    launch("sum_squares_partial", lc, dx, (long) n, partials);
     double[] host = new double[lc.gridX()];
-    synchronize();
-    CudaCalls.check(
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(host), partials, host.length * (long) Sizeof.DOUBLE),
-        "cuMemcpyDtoH");
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dx = f.upload(x.data(), n);
+      // doubles: two floats each
+      CUdeviceptr partials = f.scratch(2L * lc.gridX());
+      f.compute();
+      launch("sum_squares_partial", lc, dx, (long) n, partials);
+      synchronize();
+      CudaCalls.check(
+          JCudaDriver.cuMemcpyDtoH(Pointer.to(host), partials, host.length * (long) Sizeof.DOUBLE),
+          "cuMemcpyDtoH");
+      f.finish();
+    }
     double sum = 0;
     for (double p : host) {
       sum += p;
@@ -1067,30 +1105,31 @@ public final class CudaBackend implements ComputeBackend {
     float bc1 = (float) (1 - Math.pow(beta1, step));
     float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
     float stepSize = lr / bc1;
-    Frame f = new Frame();
-    CUdeviceptr dp = f.upload(param.data(), n);
-    CUdeviceptr dg = f.upload(grad.data(), n);
-    CUdeviceptr dm = f.upload(m.data(), n);
-    CUdeviceptr dv = f.upload(v.data(), n);
-    f.compute();
-    launch(
-        "adamw",
-        LaunchConfig.elementwise(n),
-        dp,
-        dg,
-        dm,
-        dv,
-        (long) n,
-        beta1,
-        beta2,
-        eps,
-        decay,
-        stepSize,
-        bc2Sqrt);
-    f.download(dp, param, n);
-    f.download(dm, m, n);
-    f.download(dv, v, n);
-    f.finish();
+    try (Frame f = new Frame()) {
+      CUdeviceptr dp = f.upload(param.data(), n);
+      CUdeviceptr dg = f.upload(grad.data(), n);
+      CUdeviceptr dm = f.upload(m.data(), n);
+      CUdeviceptr dv = f.upload(v.data(), n);
+      f.compute();
+      launch(
+          "adamw",
+          LaunchConfig.elementwise(n),
+          dp,
+          dg,
+          dm,
+          dv,
+          (long) n,
+          beta1,
+          beta2,
+          eps,
+          decay,
+          stepSize,
+          bc2Sqrt);
+      f.download(dp, param, n);
+      f.download(dm, m, n);
+      f.download(dv, v, n);
+      f.finish();
+    }
   }
 
   @Override
