@@ -89,6 +89,28 @@ class FlotillaCommandTest {
   }
 
   @Test
+  void workerBackendOptionIsValidated() {
+    assertThat(FlotillaCommand.execute("worker", "--backend", "rocm", "--no-http")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--backend: unknown backend 'rocm'; allowed: cpu, cuda, auto");
+    assertThat(FlotillaCommand.execute("worker", "--precision", "fp8", "--no-http")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("allowed: fp32, tf32");
+  }
+
+  @Test
+  void workerOnCudaWithoutAGpuIsBadUsageWithoutAStackTrace() {
+    io.flotilla.engine.backend.cuda.CudaProbe.Result cuda =
+        io.flotilla.engine.backend.cuda.CudaProbe.probeOnce();
+    org.junit.jupiter.api.Assumptions.assumeFalse(cuda.available(), "a GPU is usable here");
+    assertThat(FlotillaCommand.execute("worker", "--backend", "cuda", "--no-http")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip())
+        .isEqualTo(
+            "error: backend cuda requested but CUDA is not usable: "
+                + cuda.reason()
+                + " (use --backend cpu or auto)");
+  }
+
+  @Test
   void workerWithoutSeedsFailsWithAHint() {
     assertThat(FlotillaCommand.execute("worker", "--no-http", "--port", "0")).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))

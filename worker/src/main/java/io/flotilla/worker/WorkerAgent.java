@@ -1,8 +1,11 @@
 package io.flotilla.worker;
 
+import io.flotilla.engine.backend.BackendSelector;
+import io.flotilla.engine.backend.cuda.CudaBackend;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
+import io.flotilla.protocol.worker.GpuInfo;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.worker.fault.FaultInjector;
 import java.time.Clock;
@@ -22,10 +25,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * A worker's agent: measures the machine once at start (sgemm self-benchmark on the blocking
- * dispatcher), waits until the node is Up, and publishes the worker's {@link WorkerCapabilities}
- * into the registry. Later facts (the data-plane endpoint once Aeron runs, the wallet address once
- * the ledger key exists) are set with {@link SetDataPlane} and {@link SetWalletAddress}, which
- * re-publish the entry.
+ * dispatcher; on a CUDA worker also cuBLAS sgemm on the GPU), waits until the node is Up, and
+ * publishes the worker's {@link WorkerCapabilities} into the registry: its backend ({@code cpu} or
+ * {@code cuda}) and, on CUDA, the GPU's model, memory and measured TFLOP/s. Later facts (the
+ * data-plane endpoint once Aeron runs, the wallet address once the ledger key exists) are set with
+ * {@link SetDataPlane} and {@link SetWalletAddress}, which re-publish the entry.
  */
 public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
 
@@ -46,7 +50,9 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
 
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
-  private record Measured(SgemmBenchmark.Result result, Throwable failure) implements Internal {}
+  private record Measurement(SgemmBenchmark.Result cpu, GpuInfo gpu) {}
+
+  private record Measured(Measurement result, Throwable failure) implements Internal {}
 
   private record Joined(SelfUp up) implements Internal {}
 
@@ -59,15 +65,17 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
    *
    * @param workerId the registry id
    * @param settings the agent settings
+   * @param compute the selected compute backend: measured, advertised, then closed by the agent
    * @param registry this node's registry replica
    * @param clock source of the join time
    */
   public static Behavior<Command> create(
       String workerId,
       WorkerAgentSettings settings,
+      BackendSelector.Selection compute,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock) {
-    return create(workerId, settings, registry, clock, FaultInjector.none());
+    return create(workerId, settings, compute, registry, clock, FaultInjector.none());
   }
 
   /**
@@ -75,6 +83,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
    *
    * @param workerId the registry id
    * @param settings the agent settings
+   * @param compute the selected compute backend: measured, advertised, then closed by the agent
    * @param registry this node's registry replica
    * @param clock source of the join time
    * @param faults applied to every publication (lie-capabilities inflates what is advertised)
@@ -82,19 +91,22 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
   public static Behavior<Command> create(
       String workerId,
       WorkerAgentSettings settings,
+      BackendSelector.Selection compute,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock,
       FaultInjector faults) {
     return Behaviors.setup(
-        ctx -> new WorkerAgent(ctx, workerId, settings, registry, clock, faults));
+        ctx -> new WorkerAgent(ctx, workerId, settings, compute, registry, clock, faults));
   }
 
   private final String workerId;
   private final WorkerAgentSettings settings;
+  private final String backendKind;
   private final ActorRef<WorkerRegistry.Command> registry;
   private final Clock clock;
   private final FaultInjector faults;
   private SgemmBenchmark.Result benchmark;
+  private GpuInfo gpu;
   private long joinedAtEpochMs = -1;
   private DataPlaneEndpoint dataPlane;
   private String walletAddress;
@@ -104,6 +116,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       ActorContext<Command> ctx,
       String workerId,
       WorkerAgentSettings settings,
+      BackendSelector.Selection compute,
       ActorRef<WorkerRegistry.Command> registry,
       Clock clock,
       FaultInjector faults) {
@@ -111,6 +124,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
     this.faults = faults;
     this.workerId = workerId;
     this.settings = settings;
+    this.backendKind = compute.kind();
     this.registry = registry;
     this.clock = clock;
     Cluster.get(ctx.getSystem())
@@ -128,11 +142,26 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
             settings.benchmarkMatrixSize(),
             settings.benchmarkMinDuration());
     ctx.pipeToSelf(
-        CompletableFuture.supplyAsync(
-            () ->
-                SgemmBenchmark.run(settings.benchmarkMatrixSize(), settings.benchmarkMinDuration()),
-            executor),
-        Measured::new);
+        CompletableFuture.supplyAsync(() -> measure(settings, compute), executor), Measured::new);
+  }
+
+  /** CPU sgemm, and cuBLAS sgemm on the GPU when the backend is CUDA; closes the backend. */
+  private static Measurement measure(
+      WorkerAgentSettings settings, BackendSelector.Selection compute) {
+    try {
+      SgemmBenchmark.Result cpu =
+          SgemmBenchmark.run(settings.benchmarkMatrixSize(), settings.benchmarkMinDuration());
+      GpuInfo gpu = null;
+      if (compute.backend() instanceof CudaBackend cuda) {
+        double tflops =
+            cuda.measureSgemmTflops(
+                settings.benchmarkGpuMatrixSize(), settings.benchmarkMinDuration().toNanos());
+        gpu = new GpuInfo(cuda.device().name(), cuda.device().totalMemoryBytes(), tflops);
+      }
+      return new Measurement(cpu, gpu);
+    } finally {
+      compute.backend().close();
+    }
   }
 
   @Override
@@ -154,7 +183,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       getContext().getLog().error("Worker {}: self-benchmark failed", workerId, msg.failure());
       benchmark = new SgemmBenchmark.Result(0, 0, "failed");
     } else {
-      benchmark = msg.result();
+      benchmark = msg.result().cpu();
+      gpu = msg.result().gpu();
       getContext()
           .getLog()
           .info(
@@ -163,6 +193,17 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
               String.format(java.util.Locale.ROOT, "%.1f", benchmark.gflops()),
               benchmark.runs(),
               benchmark.implementation());
+      if (gpu != null) {
+        getContext()
+            .getLog()
+            .info(
+                "Worker {}: GPU {} with {} MiB, {} TFLOP/s cuBLAS sgemm ({})",
+                workerId,
+                gpu.model(),
+                gpu.memoryBytes() >> 20,
+                String.format(java.util.Locale.ROOT, "%.2f", gpu.measuredTflops()),
+                settings.precision().id());
+      }
     }
     publish();
     return this;
@@ -217,9 +258,9 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
                 Cluster.get(getContext().getSystem()).selfMember().address().toString(),
                 settings.effectiveCores(),
                 settings.effectiveMemoryBytes(),
-                null,
+                gpu,
                 benchmark.gflops(),
-                settings.backend(),
+                backendKind,
                 dataPlane,
                 walletAddress,
                 settings.labels(),

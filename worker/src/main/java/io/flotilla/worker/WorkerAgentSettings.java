@@ -1,6 +1,8 @@
 package io.flotilla.worker;
 
 import com.typesafe.config.Config;
+import io.flotilla.engine.backend.BackendMode;
+import io.flotilla.engine.backend.cuda.Precision;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,8 +14,10 @@ import java.util.TreeMap;
  * @param cores cores offered, 0 for all
  * @param memoryBytes memory offered, 0 for 75% of the maximum heap
  * @param labels operator labels
- * @param backend compute backend advertised
+ * @param backend which compute backend to select at start
+ * @param precision matrix-product precision on CUDA
  * @param benchmarkMatrixSize sgemm matrix size
+ * @param benchmarkGpuMatrixSize cuBLAS sgemm matrix size on a CUDA worker
  * @param benchmarkMinDuration how long the self-benchmark measures
  */
 public record WorkerAgentSettings(
@@ -21,8 +25,10 @@ public record WorkerAgentSettings(
     int cores,
     long memoryBytes,
     Map<String, String> labels,
-    String backend,
+    BackendMode backend,
+    Precision precision,
     int benchmarkMatrixSize,
+    int benchmarkGpuMatrixSize,
     Duration benchmarkMinDuration) {
 
   public WorkerAgentSettings {
@@ -30,9 +36,10 @@ public record WorkerAgentSettings(
     if (cores < 0) {
       throw new IllegalArgumentException("flotilla.worker.agent.cores must be >= 0, was " + cores);
     }
-    if (!backend.equals("cpu")) {
+    if (benchmarkGpuMatrixSize < 64 || benchmarkGpuMatrixSize > 16384) {
       throw new IllegalArgumentException(
-          "flotilla.worker.agent.backend = '" + backend + "'; allowed: cpu");
+          "flotilla.worker.agent.benchmark.gpu-matrix-size must be in 64..16384, was "
+              + benchmarkGpuMatrixSize);
     }
   }
 
@@ -48,9 +55,19 @@ public record WorkerAgentSettings(
         c.getInt("cores"),
         c.getBytes("memory"),
         labels,
-        c.getString("backend"),
+        parse("backend", () -> BackendMode.parse(c.getString("backend"))),
+        parse("precision", () -> Precision.parse(c.getString("precision"))),
         c.getInt("benchmark.matrix-size"),
+        c.getInt("benchmark.gpu-matrix-size"),
         c.getDuration("benchmark.min-duration"));
+  }
+
+  private static <T> T parse(String key, java.util.function.Supplier<T> value) {
+    try {
+      return value.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("flotilla.worker.agent." + key + ": " + e.getMessage(), e);
+    }
   }
 
   /** Cores to advertise. */

@@ -1,6 +1,7 @@
 package io.flotilla.worker;
 
 import com.typesafe.config.Config;
+import io.flotilla.engine.backend.BackendSelector;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
 import io.flotilla.gossip.WorkerRegistry;
@@ -75,8 +76,22 @@ public final class WorkerNode implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new NodeStartException("invalid worker configuration: " + e.getMessage(), e);
     }
-    FlotillaNode node = FlotillaNode.start(config);
+    BackendSelector.Selection compute;
+    try {
+      // Probes CUDA once and logs one line: which backend and why.
+      compute = BackendSelector.standard().select(settings.backend(), 1, settings.precision());
+    } catch (BackendSelector.BackendUnavailableException e) {
+      throw new NodeStartException(e.getMessage() + " (use --backend cpu or auto)", e);
+    }
+    FlotillaNode node;
+    try {
+      node = FlotillaNode.start(config);
+    } catch (RuntimeException e) {
+      compute.backend().close();
+      throw e;
+    }
     if (!node.settings().roles().contains(NodeRole.WORKER)) {
+      compute.backend().close();
       node.close();
       throw new NodeStartException("a worker node needs the worker role in flotilla.gossip.roles");
     }
@@ -98,7 +113,8 @@ public final class WorkerNode implements AutoCloseable {
     ActorRef<WorkerAgent.Command> agent =
         node.system()
             .systemActorOf(
-                WorkerAgent.create(workerId, settings, registry, Clock.systemUTC(), faults),
+                WorkerAgent.create(
+                    workerId, settings, compute, registry, Clock.systemUTC(), faults),
                 "flotillaWorkerAgent",
                 Props.empty());
     CoordinatedShutdown.get(Adapter.toClassic(node.system()))

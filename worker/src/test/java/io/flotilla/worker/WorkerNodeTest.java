@@ -59,7 +59,16 @@ class WorkerNodeTest {
     assertThat(caps.cores()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(caps.memoryBytes()).isPositive();
     assertThat(caps.labels()).isEqualTo(Map.of("region", "eu-test"));
-    assertThat(caps.backend()).isEqualTo("cpu");
+    io.flotilla.engine.backend.cuda.CudaProbe.Result cuda =
+        io.flotilla.engine.backend.cuda.CudaProbe.probeOnce();
+    // the default backend is auto: CUDA where usable, else the CPU without a GPU entry
+    assertThat(caps.backend()).isEqualTo(cuda.available() ? "cuda" : "cpu");
+    if (cuda.available()) {
+      assertThat(caps.gpu().model()).isEqualTo(cuda.device().name());
+      assertThat(caps.gpu().measuredTflops()).isPositive();
+    } else {
+      assertThat(caps.gpu()).isNull();
+    }
     assertThat(caps.joinedAtEpochMs()).isPositive();
 
     DataPlaneEndpoint endpoint = new DataPlaneEndpoint("127.0.0.1", 40123, 32768, 1001);
@@ -79,6 +88,40 @@ class WorkerNodeTest {
           assertThat(probe.receiveMessage(Duration.ofSeconds(1)).byId()).isEmpty();
           return null;
         });
+  }
+
+  @Test
+  void cudaRequestedWithoutCudaFailsBeforeJoiningAndSaysWhy() {
+    io.flotilla.engine.backend.cuda.CudaProbe.Result cuda =
+        io.flotilla.engine.backend.cuda.CudaProbe.probeOnce();
+    org.junit.jupiter.api.Assumptions.assumeFalse(cuda.available(), "a GPU is usable here");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                WorkerNode.start(
+                    NodeConfig.overrides()
+                        .roles(Set.of(NodeRole.WORKER))
+                        .set("flotilla.worker.agent.backend", "cuda")
+                        .over(GossipTesting.base())))
+        .isInstanceOf(io.flotilla.gossip.NodeStartException.class)
+        .hasMessage(
+            "backend cuda requested but CUDA is not usable: "
+                + cuda.reason()
+                + " (use --backend cpu or auto)");
+  }
+
+  @Test
+  void unknownBackendIsAConfigurationError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                WorkerNode.start(
+                    NodeConfig.overrides()
+                        .roles(Set.of(NodeRole.WORKER))
+                        .set("flotilla.worker.agent.backend", "rocm")
+                        .over(GossipTesting.base())))
+        .isInstanceOf(io.flotilla.gossip.NodeStartException.class)
+        .hasMessage(
+            "invalid worker configuration: flotilla.worker.agent.backend: unknown backend 'rocm';"
+                + " allowed: cpu, cuda, auto");
   }
 
   @Test

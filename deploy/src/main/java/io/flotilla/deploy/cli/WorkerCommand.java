@@ -1,6 +1,9 @@
 package io.flotilla.deploy.cli;
 
 import com.typesafe.config.Config;
+import io.flotilla.engine.backend.BackendMode;
+import io.flotilla.engine.backend.cuda.CudaProbe;
+import io.flotilla.engine.backend.cuda.Precision;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.worker.WorkerNode;
 import io.flotilla.worker.fault.FaultMode;
@@ -17,7 +20,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run a worker node: joins through the seeds, measures this machine (about 1 s of sgemm)",
-      "and advertises its cores, memory and speed in the worker registry."
+      "and advertises its cores, memory, speed, compute backend and GPU in the worker registry."
     })
 public final class WorkerCommand implements Callable<Integer> {
 
@@ -70,8 +73,45 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Seed of the fault draws and noise, for reproducible runs (default 0).")
   Long faultSeed;
 
+  @Option(
+      names = "--backend",
+      description =
+          "Compute backend: cpu, cuda (fails when CUDA is not usable) or auto (CUDA when usable,"
+              + " else CPU); default: flotilla.worker.agent.backend (auto).")
+  String backend;
+
+  @Option(
+      names = "--precision",
+      description = "Matrix-product precision on CUDA: fp32 or tf32 (default: fp32).")
+  String precision;
+
   @Override
   public Integer call() {
+    if (backend != null) {
+      BackendMode mode;
+      try {
+        mode = BackendMode.parse(backend);
+      } catch (IllegalArgumentException e) {
+        System.err.println("error: --backend: " + e.getMessage());
+        return 2;
+      }
+      CudaProbe.Result probe = mode == BackendMode.CUDA ? CudaProbe.probeOnce() : null;
+      if (probe != null && !probe.available()) {
+        System.err.println(
+            "error: backend cuda requested but CUDA is not usable: "
+                + probe.reason()
+                + " (use --backend cpu or auto)");
+        return 2;
+      }
+    }
+    if (precision != null) {
+      try {
+        Precision.parse(precision);
+      } catch (IllegalArgumentException e) {
+        System.err.println("error: --precision: " + e.getMessage());
+        return 2;
+      }
+    }
     return NodeRunner.run(
         "Worker",
         () -> {
@@ -82,6 +122,12 @@ public final class WorkerCommand implements Callable<Integer> {
           }
           if (dataPort != null) {
             extra.put("flotilla.worker.data-plane.port", dataPort);
+          }
+          if (backend != null) {
+            extra.put("flotilla.worker.agent.backend", backend.trim());
+          }
+          if (precision != null) {
+            extra.put("flotilla.worker.agent.precision", precision.trim());
           }
           if (dataHost != null) {
             extra.put("flotilla.worker.data-plane.advertised-host", dataHost);

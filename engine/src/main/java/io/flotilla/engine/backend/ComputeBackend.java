@@ -18,6 +18,14 @@ public interface ComputeBackend extends AutoCloseable {
   String description();
 
   /**
+   * Which results this backend reproduces bit for bit, e.g. {@code cpu-JNIBLAS-amd64-f6m85-java25}
+   * or {@code cuda-sm90-132sm-cublas120603-tf32}. Two executions of the same work in the same class
+   * give identical bits, so a verifier compares them exactly; across classes it compares within the
+   * tolerance of the coarser precision (docs/gpu.md).
+   */
+  String determinismClass();
+
+  /**
    * General matrix product {@code C = alpha * op(A) * op(B) + beta * C} on row-major matrices,
    * where {@code op(A)} is {@code m x k}, {@code op(B)} is {@code k x n} and {@code C} is {@code m
    * x n}; {@code lda}, {@code ldb}, {@code ldc} are row strides and the offsets are in elements.

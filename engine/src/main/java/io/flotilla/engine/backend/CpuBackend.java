@@ -58,6 +58,51 @@ public final class CpuBackend implements ComputeBackend {
     return "cpu(" + blasName() + ", " + threads + " threads)";
   }
 
+  /**
+   * {@code cpu-<BLAS class>-<arch>[-f<family>m<model>]-java<feature>}, e.g. {@code
+   * cpu-JNIBLAS-amd64-f6m85-java25}: results depend on the BLAS build, the CPU kernels OpenBLAS
+   * picks for the processor (its family and model, read from {@code /proc/cpuinfo} where there is
+   * one), and the JVM's {@code Math.exp}/{@code Math.sqrt} intrinsics, never on the thread count.
+   */
+  @Override
+  public String determinismClass() {
+    return "cpu-"
+        + blas.getClass().getSimpleName()
+        + "-"
+        + System.getProperty("os.arch")
+        + CPU_MODEL
+        + "-java"
+        + Runtime.version().feature();
+  }
+
+  private static final String CPU_MODEL = cpuModel();
+
+  /** {@code -f<family>m<model>} of the first processor in {@code /proc/cpuinfo}, or "". */
+  private static String cpuModel() {
+    try {
+      String family = null;
+      String model = null;
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+        String[] kv = line.split(":", 2);
+        if (kv.length < 2) {
+          continue;
+        }
+        String key = kv[0].strip();
+        if (key.equals("cpu family") && family == null) {
+          family = kv[1].strip();
+        } else if (key.equals("model") && model == null) {
+          model = kv[1].strip();
+        }
+        if (family != null && model != null) {
+          return family.matches("\\d+") && model.matches("\\d+") ? "-f" + family + "m" + model : "";
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or no access: the class then names the architecture only
+    }
+    return "";
+  }
+
   /** Number of threads used by the elementwise kernels. */
   public int threads() {
     return threads;
@@ -443,8 +488,11 @@ public final class CpuBackend implements ComputeBackend {
         });
   }
 
-  /** SplitMix64 finaliser: a counter-based random function, so any thread can draw element i. */
-  static long mix(long z) {
+  /**
+   * SplitMix64 finaliser: a counter-based random function, so any thread (or GPU kernel) can draw
+   * element i. The CUDA backend's dropout kernel uses the same function.
+   */
+  public static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
     return z ^ (z >>> 31);
@@ -492,23 +540,13 @@ public final class CpuBackend implements ComputeBackend {
     float[] we = wte.data();
     float[] pe = wpe.data();
     float[] od = out.data();
-    int vocab = wte.dim(0);
+    checkTokens(tokens, b * t, wte.dim(0));
     parallelFor(
         b * t,
         32,
         (s, e) -> {
           for (int i = s; i < e; i++) {
             int id = (int) tok[i];
-            if (id < 0 || id >= vocab || id != tok[i]) {
-              throw new IllegalArgumentException(
-                  "token id "
-                      + tok[i]
-                      + " at position "
-                      + i
-                      + " outside vocabulary [0, "
-                      + vocab
-                      + ")");
-            }
             int pos = i % t;
             int o = i * c;
             int wo = id * c;
@@ -518,6 +556,22 @@ public final class CpuBackend implements ComputeBackend {
             }
           }
         });
+  }
+
+  /**
+   * Checks that the first {@code count} token ids are integers in {@code [0, vocab)}.
+   *
+   * @throws IllegalArgumentException naming the first bad id and its position
+   */
+  public static void checkTokens(Tensor tokens, int count, int vocab) {
+    float[] tok = tokens.data();
+    for (int i = 0; i < count; i++) {
+      int id = (int) tok[i];
+      if (id < 0 || id >= vocab || id != tok[i]) {
+        throw new IllegalArgumentException(
+            "token id " + tok[i] + " at position " + i + " outside vocabulary [0, " + vocab + ")");
+      }
+    }
   }
 
   @Override

@@ -1,6 +1,12 @@
 package io.flotilla.engine.cli;
 
+import io.flotilla.engine.backend.BackendMode;
+import io.flotilla.engine.backend.BackendSelector;
+import io.flotilla.engine.backend.ComputeBackend;
 import io.flotilla.engine.backend.CpuBackend;
+import io.flotilla.engine.backend.cuda.CudaBackend;
+import io.flotilla.engine.backend.cuda.CudaProbe;
+import io.flotilla.engine.backend.cuda.Precision;
 import io.flotilla.engine.model.Model;
 import io.flotilla.engine.model.ModelConfig;
 import io.flotilla.engine.nn.CrossEntropyLoss;
@@ -26,7 +32,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Benchmark the compute engine: sgemm GFLOP/s and GPT training tokens/s (small: 4 layers,"
-            + " width 128, 4 heads, context 64, batch 32, vocab 64; medium: 6/256/8/128/16/256).")
+            + " width 128, 4 heads, context 64, batch 32, vocab 64; medium: 6/256/8/128/16/256)"
+            + " on the CPU or CUDA backend.")
 public final class BenchEngineCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "kernel threads (0 = all cores)")
   int threads;
@@ -35,10 +42,30 @@ public final class BenchEngineCommand implements Callable<Integer> {
   int runs;
 
   @Option(
+      names = "--backend",
+      defaultValue = "auto",
+      description = "cpu, cuda, or auto (CUDA when usable, else CPU); default ${DEFAULT-VALUE}")
+  String backendName;
+
+  @Option(
+      names = "--precision",
+      defaultValue = "fp32",
+      description = "matrix-product precision on CUDA: fp32 or tf32; default ${DEFAULT-VALUE}")
+  String precisionName;
+
+  @Option(
+      names = "--sgemm-sizes",
+      split = ",",
+      description =
+          "square sgemm sizes (default: 256,1024 on the CPU; 1024,4096,8192 on CUDA, where each"
+              + " is measured on device-resident matrices and through the backend interface)")
+  List<Integer> sgemmSizes;
+
+  @Option(
       names = "--configs",
       defaultValue = "small,medium",
       split = ",",
-      description = "GPT configurations: small, medium")
+      description = "GPT configurations: small, medium, or none")
   List<String> configs;
 
   /** A GPT benchmark configuration. */
@@ -59,17 +86,55 @@ public final class BenchEngineCommand implements Callable<Integer> {
       return 2;
     }
     List<GptBench> benches = new ArrayList<>();
+    BackendMode mode;
+    Precision precision;
     try {
       for (String c : configs) {
-        benches.add(config(c.trim()));
+        if (!c.trim().equals("none")) {
+          benches.add(config(c.trim()));
+        }
+      }
+      mode = BackendMode.parse(backendName);
+      precision = Precision.parse(precisionName);
+      if (sgemmSizes != null) {
+        for (int n : sgemmSizes) {
+          if (n < 1 || n > 32768) {
+            throw new IllegalArgumentException("--sgemm-sizes " + n + " is outside 1..32768");
+          }
+        }
       }
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
     }
-    try (CpuBackend backend = threads > 0 ? new CpuBackend(threads) : CpuBackend.withAllCores()) {
-      System.out.println("backend " + backend.description());
-      for (int n : new int[] {256, 1024}) {
+    BackendSelector.Selection selection;
+    try {
+      selection =
+          new BackendSelector(
+                  CudaProbe::probeOnce,
+                  p -> CudaBackend.create(CudaBackend.Options.defaults(p)),
+                  t -> t > 0 ? new CpuBackend(t) : CpuBackend.withAllCores(),
+                  System.out::println)
+              .select(mode, threads, precision);
+    } catch (BackendSelector.BackendUnavailableException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    }
+    try (ComputeBackend backend = selection.backend()) {
+      System.out.println("determinism class " + backend.determinismClass());
+      List<Integer> sizes =
+          sgemmSizes != null
+              ? sgemmSizes
+              : backend instanceof CudaBackend ? List.of(1024, 4096, 8192) : List.of(256, 1024);
+      for (int n : sizes) {
+        if (backend instanceof CudaBackend cuda) {
+          System.out.printf(
+              Locale.ROOT,
+              "sgemm %d^3 device-resident: %.2f TFLOP/s (median of %d)%n",
+              n,
+              deviceSgemm(cuda, n),
+              runs);
+        }
         System.out.printf(
             Locale.ROOT, "sgemm %d^3: %.1f GFLOP/s (median of %d)%n", n, sgemm(backend, n), runs);
       }
@@ -93,7 +158,16 @@ public final class BenchEngineCommand implements Callable<Integer> {
     return 0;
   }
 
-  private double sgemm(CpuBackend backend, int n) {
+  private double deviceSgemm(CudaBackend backend, int n) {
+    double[] tflops = new double[runs];
+    backend.measureSgemmTflops(n, 100_000_000L);
+    for (int run = 0; run < runs; run++) {
+      tflops[run] = backend.measureSgemmTflops(n, 200_000_000L);
+    }
+    return median(tflops);
+  }
+
+  private double sgemm(ComputeBackend backend, int n) {
     Tensor a = Tensor.zeros(n, n);
     Tensor b = Tensor.zeros(n, n);
     Tensor c = Tensor.zeros(n, n);
@@ -117,7 +191,7 @@ public final class BenchEngineCommand implements Callable<Integer> {
     return median(gflops);
   }
 
-  private double gpt(CpuBackend backend, GptBench b) {
+  private double gpt(ComputeBackend backend, GptBench b) {
     ModelConfig mc = b.model();
     Model model = Model.create(backend, mc, 1);
     AdamW opt = new AdamW(backend, model.parameters(), OptimizerConfig.defaults());

@@ -97,4 +97,48 @@ class CliTest {
         .contains("line 4: training.optimzer: unknown field");
     assertThat(run(out, "bench-engine", "--configs", "huge")).isEqualTo(2);
   }
+
+  @Test
+  void benchEngineChoosesItsBackendWithOneLine() {
+    io.flotilla.engine.backend.cuda.CudaProbe.Result probe =
+        io.flotilla.engine.backend.cuda.CudaProbe.probeOnce();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(
+            run(
+                out,
+                "bench-engine",
+                "--backend",
+                "auto",
+                "--sgemm-sizes",
+                "32",
+                "--configs",
+                "none",
+                "--runs",
+                "1",
+                "--threads",
+                "1"))
+        .isEqualTo(0);
+    String[] lines = out.toString().split("\n");
+    assertThat(lines[0])
+        .startsWith(probe.available() ? "backend: cuda (auto" : "backend: cpu (auto");
+    assertThat(lines[1]).startsWith("determinism class " + (probe.available() ? "cuda-" : "cpu-"));
+    assertThat(out.toString()).contains("sgemm 32^3: ");
+    assertThat(out.toString() + err).doesNotContain("\tat ").doesNotContain("Exception");
+  }
+
+  @Test
+  void benchEngineOnCudaWithoutAGpuIsAUsageError() {
+    io.flotilla.engine.backend.cuda.CudaProbe.Result probe =
+        io.flotilla.engine.backend.cuda.CudaProbe.probeOnce();
+    org.junit.jupiter.api.Assumptions.assumeFalse(probe.available(), "a GPU is usable here");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(run(out, "bench-engine", "--backend", "cuda", "--configs", "none")).isEqualTo(2);
+    assertThat(err.toString().strip())
+        .isEqualTo("error: backend cuda requested but CUDA is not usable: " + probe.reason());
+    assertThat(out.toString()).isEmpty();
+    assertThat(run(out, "bench-engine", "--backend", "rocm")).isEqualTo(2);
+    assertThat(err.toString()).contains("unknown backend 'rocm'; allowed: cpu, cuda, auto");
+    assertThat(run(out, "bench-engine", "--precision", "fp8")).isEqualTo(2);
+    assertThat(err.toString()).contains("allowed: fp32, tf32");
+  }
 }
