@@ -148,15 +148,23 @@ public final class DemoCommand implements Callable<Integer> {
     PrintStream out = System.out;
     out.printf("Starting a local cluster: 1 seed, 1 scheduler, %d workers ...%n", workers);
     long t0 = System.nanoTime();
-    try (LocalCluster cluster =
-        LocalCluster.start(LocalCluster.demoConfig(), processes ? 0 : workers, false, true)) {
+    // Separate JVMs on one machine compete for its cores far more than threads in one process
+    // (each its own JIT and GC): give the failure detector the slack of a real network.
+    com.typesafe.config.Config base =
+        processes
+            ? com.typesafe.config.ConfigFactory.parseString(
+                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s\n"
+                        + "pekko.cluster.split-brain-resolver.stable-after = 10s")
+                .withFallback(LocalCluster.demoConfig())
+            : LocalCluster.demoConfig();
+    try (LocalCluster cluster = LocalCluster.start(base, processes ? 0 : workers, false, true)) {
       if (processes) {
         cluster.startWorkerProcesses(
             1,
             workers,
             com.typesafe.config.ConfigFactory.parseString(
                     "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = on")
-                .withFallback(LocalCluster.demoConfig()),
+                .withFallback(base),
             verbose);
         out.printf(
             "Workers run as %d separate JVMs; their logs: %s%n",
