@@ -35,6 +35,8 @@ public final class LocalCluster implements AutoCloseable {
   private final List<WorkerNode> workers;
   private final Path journalDirectory;
   private final List<Process> workerProcesses = new ArrayList<>();
+  private boolean crashableWorkers;
+  private Config base;
 
   private LocalCluster(
       FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers, Path journalDirectory) {
@@ -140,25 +142,13 @@ public final class LocalCluster implements AutoCloseable {
                         journal.resolve("checkpoints").toString())
                     .over(base));
       }
+      LocalCluster cluster = new LocalCluster(seed, scheduler, workers, journal);
+      cluster.crashableWorkers = crashableWorkers;
+      cluster.base = base;
       for (int i = 1; i <= workerCount; i++) {
-        workers.add(
-            WorkerNode.start(
-                NodeConfig.overrides()
-                    .roles(Set.of(NodeRole.WORKER))
-                    .seeds(seeds)
-                    .set("flotilla.worker.agent.id", "worker-" + i)
-                    .set(
-                        "flotilla.worker.stage-host.key-file",
-                        journal.resolve("keys").resolve("worker-" + i + ".key").toString())
-                    // every in-process worker gets its own free loopback data-plane port
-                    .set("flotilla.worker.data-plane.port", 0)
-                    .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
-                    .set(
-                        "pekko.coordinated-shutdown.run-by-actor-system-terminate",
-                        !crashableWorkers)
-                    .over(base)));
+        cluster.addWorker("worker-" + i, ConfigFactory.empty());
       }
-      return new LocalCluster(seed, scheduler, workers, journal);
+      return cluster;
     } catch (IOException e) {
       new LocalCluster(seed, scheduler, workers, journal).close();
       throw new UncheckedIOException("cannot create the local cluster's data directory", e);
@@ -166,6 +156,29 @@ public final class LocalCluster implements AutoCloseable {
       new LocalCluster(seed, scheduler, workers, journal).close();
       throw e;
     }
+  }
+
+  /**
+   * Starts one more in-process worker {@code id} on this cluster's seed, with {@code extra}
+   * settings over the cluster's (for example fault injection), and returns it.
+   */
+  public WorkerNode addWorker(String id, Config extra) {
+    WorkerNode worker =
+        WorkerNode.start(
+            NodeConfig.overrides()
+                .roles(Set.of(NodeRole.WORKER))
+                .seeds(List.of(new SeedAddress("127.0.0.1", seed.port())))
+                .set("flotilla.worker.agent.id", id)
+                .set(
+                    "flotilla.worker.stage-host.key-file",
+                    journalDirectory.resolve("keys").resolve(id + ".key").toString())
+                // every in-process worker gets its own free loopback data-plane port
+                .set("flotilla.worker.data-plane.port", 0)
+                .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
+                .set("pekko.coordinated-shutdown.run-by-actor-system-terminate", !crashableWorkers)
+                .over(extra.withFallback(base)));
+    workers.add(worker);
+    return worker;
   }
 
   /**

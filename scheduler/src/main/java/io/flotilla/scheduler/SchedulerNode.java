@@ -71,6 +71,7 @@ public final class SchedulerNode implements AutoCloseable {
               JobSettings.create(config),
               store,
               LedgerBridgeSingleton.init(node.system()),
+              node.reputation(),
               Clock.systemUTC());
       HttpSettings http = HttpSettings.create(config);
       if (http.enabled()) {

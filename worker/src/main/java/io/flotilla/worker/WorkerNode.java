@@ -172,7 +172,7 @@ public final class WorkerNode implements AutoCloseable {
     }
     node.system()
         .systemActorOf(
-            StageHost.create(dataPlane, pipelineSettings, hostSettings, identity),
+            StageHost.create(dataPlane, pipelineSettings, hostSettings, identity, faults),
             "flotillaStageHost",
             Props.empty());
     agent.tell(new WorkerAgent.SetWalletAddress(identity.address()));

@@ -1,6 +1,8 @@
 package io.flotilla.scheduler.job;
 
 import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.ledger.LedgerBridge;
 import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.job.JobSpec;
@@ -94,6 +96,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private record Receipts(TaskMessage message)
       implements Command, NoSerializationVerificationNeeded {}
 
+  private record ReputationsChanged(ReputationRegistry.Reputations reputations)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private record Recorded(String what) implements Command, NoSerializationVerificationNeeded {}
+
   private enum PaymentsGaveUp implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
@@ -108,6 +115,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       ActorRef<WorkerRegistry.Command> registry,
       CheckpointStore store,
       ActorRef<LedgerBridge.Command> ledger,
+      ActorRef<ReputationRegistry.Command> reputation,
       JobSettings settings,
       Clock clock) {
     return Behaviors.setup(
@@ -115,7 +123,16 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             Behaviors.withTimers(
                 timers ->
                     new JobManager(
-                        ctx, timers, jobId, shard, registry, store, ledger, settings, clock)));
+                        ctx,
+                        timers,
+                        jobId,
+                        shard,
+                        registry,
+                        store,
+                        ledger,
+                        reputation,
+                        settings,
+                        clock)));
   }
 
   private final ActorContext<Command> ctx;
@@ -128,6 +145,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private WorkerRegistry.Workers workers;
   private final TimerScheduler<Command> timers;
   private final ActorRef<LedgerBridge.Command> ledger;
+  private final ActorRef<ReputationRegistry.Command> reputation;
+  private java.util.Set<String> quarantined = java.util.Set.of();
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
   private ActorRef<JobPaymaster.Command> paymaster;
@@ -144,9 +163,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       ActorRef<WorkerRegistry.Command> registry,
       CheckpointStore store,
       ActorRef<LedgerBridge.Command> ledger,
+      ActorRef<ReputationRegistry.Command> reputation,
       JobSettings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
+    this.reputation = reputation;
+    reputation.tell(
+        new ReputationRegistry.SubscribeReputations(
+            ctx.messageAdapter(ReputationRegistry.Reputations.class, ReputationsChanged::new)));
     this.ledger = ledger;
     this.unitsPerCurrency = settings.unitsPerCurrency();
     this.receipts = ctx.messageAdapter(TaskMessage.class, Receipts::new);
@@ -189,6 +213,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(DriverStopped.class, this::onDriverStopped)
         .onCommand(BackoffOver.class, this::onBackoffOver)
         .onCommand(Receipts.class, this::onReceipts)
+        .onCommand(ReputationsChanged.class, this::onReputationsChanged)
+        .onCommand(StepDriver.Verified.class, this::onVerified)
+        .onCommand(StepDriver.Dissent.class, this::onDissent)
+        .onCommand(
+            Recorded.class,
+            (state, msg) -> {
+              if (msg.what() != null) {
+                ctx.getLog().warn("Job {}: reputation not recorded: {}", jobId, msg.what());
+              }
+              return Effect().none();
+            })
         .onCommand(JobPaymaster.Paid.class, this::onPaid)
         .onCommand(JobPaymaster.Refused.class, this::onRefused)
         .onCommand(
@@ -290,9 +325,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private Effect<JobEvent, JobView> onWorkersChanged(JobView state, WorkersChanged msg) {
     workers = msg.workers();
-    if (driver != null) {
-      driver.tell(new StepDriver.WorkersNow(workers.byId().keySet()));
-    }
+    tellDriverWorkers();
     if (state.phase() != JobView.Phase.QUEUED) {
       startDriverIfPlaced(state);
       return Effect().none();
@@ -303,6 +336,58 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     return planEvent(state)
         .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::afterEvents))
         .orElseGet(() -> Effect().none());
+  }
+
+  /** The driver hears of the workers there are, less the quarantined ones. */
+  private void tellDriverWorkers() {
+    if (driver != null && workers != null) {
+      java.util.Set<String> usable = new java.util.HashSet<>(workers.byId().keySet());
+      usable.removeAll(quarantined);
+      driver.tell(new StepDriver.WorkersNow(usable));
+    }
+  }
+
+  private Effect<JobEvent, JobView> onReputationsChanged(JobView state, ReputationsChanged msg) {
+    java.util.Set<String> now = new java.util.HashSet<>();
+    msg.reputations().byId().values().stream()
+        .filter(WorkerReputation::quarantined)
+        .forEach(r -> now.add(r.workerId()));
+    if (now.equals(quarantined)) {
+      return Effect().none();
+    }
+    quarantined = java.util.Set.copyOf(now);
+    tellDriverWorkers();
+    if (state.phase() != JobView.Phase.QUEUED || backingOff || workers == null) {
+      return Effect().none();
+    }
+    return planEvent(state)
+        .<Effect<JobEvent, JobView>>map(e -> Effect().persist(e).thenRun(this::afterEvents))
+        .orElseGet(() -> Effect().none());
+  }
+
+  /** Every planned worker's results up to a stored checkpoint agreed with their replicas'. */
+  private Effect<JobEvent, JobView> onVerified(JobView state, StepDriver.Verified msg) {
+    for (String w : msg.workerIds()) {
+      ctx.askWithStatus(
+          org.apache.pekko.Done.class,
+          reputation,
+          java.time.Duration.ofSeconds(10),
+          replyTo -> new ReputationRegistry.RecordValid(w, replyTo),
+          (ok, error) -> new Recorded(error == null ? null : error.getMessage()));
+    }
+    return Effect().none();
+  }
+
+  /** A worker's result disagreed with the other replicas of its stage: an invalid result. */
+  private Effect<JobEvent, JobView> onDissent(JobView state, StepDriver.Dissent msg) {
+    ctx.getLog().warn("Job {}: invalid result from {}: {}", jobId, msg.workerId(), msg.reason());
+    ctx.askWithStatus(
+        org.apache.pekko.Done.class,
+        reputation,
+        java.time.Duration.ofSeconds(10),
+        replyTo -> new ReputationRegistry.RecordInvalid(msg.workerId(), msg.reason(), replyTo),
+        (ok, error) -> new Recorded(error == null ? null : error.getMessage()));
+    return Effect().none();
   }
 
   /** After events were journaled: start training once placed, stop once ended. */
@@ -334,6 +419,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;
+    tellDriverWorkers();
   }
 
   private void stopDriver(String reason) {
@@ -468,6 +554,15 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (!(msg.message() instanceof ReceiptsSigned signed) || !JobPayments.paid(state.spec())) {
       return Effect().none();
     }
+    if (quarantined.contains(signed.workerId())) {
+      ctx.getLog()
+          .warn(
+              "Job {}: {} receipts of quarantined worker {} are not paid",
+              jobId,
+              signed.receipts().size(),
+              signed.workerId());
+      return Effect().none();
+    }
     if (paymaster == null) {
       try {
         paymaster =
@@ -522,9 +617,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private Optional<JobEvent> planEvent(JobView state) {
     PlanResult result;
     try {
-      // Only workers whose data plane is up can run a stage.
+      // Only workers whose data plane is up, and that are not quarantined, can run a stage.
       List<WorkerCapabilities> ready =
-          workers.sorted().stream().filter(w -> w.dataPlane() != null).toList();
+          workers.sorted().stream()
+              .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
+              .toList();
       result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, LinkMatrix.unmeasured()));
     } catch (IllegalArgumentException e) {
       return Optional.of(

@@ -51,6 +51,7 @@ public final class Jobs {
       JobSettings settings,
       CheckpointStore store,
       ActorRef<io.flotilla.ledger.LedgerBridge.Command> ledger,
+      ActorRef<io.flotilla.gossip.reputation.ReputationRegistry.Command> reputation,
       Clock clock) {
     if (settings.createSchema()) {
       JournalSchema.createIfMissing(
@@ -68,6 +69,7 @@ public final class Jobs {
                         registry,
                         store,
                         ledger,
+                        reputation,
                         settings,
                         clock))
             .withRole(role)

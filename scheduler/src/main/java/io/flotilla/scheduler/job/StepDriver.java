@@ -87,6 +87,15 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** The run stopped and needs a new placement. */
   record Interrupted(String reason) implements Fact {}
 
+  /**
+   * These workers' results up to a stored checkpoint agreed with the other replicas of their stages
+   * (or had none to compare with): valid work for their reputation.
+   */
+  record Verified(List<String> workerIds) implements Fact {}
+
+  /** {@code workerId}'s result disagreed with the majority of its stage's replicas. */
+  record Dissent(String workerId, String reason) implements Fact {}
+
   static Behavior<Command> create(
       JobView state,
       Map<String, WorkerCapabilities> workers,
@@ -401,6 +410,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       }
       case RECORDING_CHECKPOINT -> {
         requestReceipts();
+        manager.tell(new Verified(plannedWorkers()));
         if (step >= totalSteps) {
           phase = Phase.FINISHING;
           manager.tell(new Finished());
@@ -471,6 +481,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
               r.syncNanos(),
               r.examples()));
     }
+    String disagreement = verifyReplicas(reports);
+    if (disagreement != null) {
+      return interrupt(disagreement);
+    }
     if (lossCount == 0 || !Double.isFinite(lossSum)) {
       return interrupt(
           "step " + step + " produced no finite loss (the last stage reported " + lossSum + ")");
@@ -490,6 +504,51 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                 first.lr(),
                 work)));
     return this;
+  }
+
+  /**
+   * Replicas of a stage hold bit-identical parameters after a synchronous step (the ring all-reduce
+   * hands every replica the same sum), so their parameter digests must agree. A replica outvoted by
+   * a strict majority of its stage is reported as an invalid result; without a majority nobody is
+   * blamed. Either way the step is not journaled and the run goes back to its last checkpoint.
+   *
+   * @return why the step is refused, or null when every stage agrees
+   */
+  private String verifyReplicas(List<StepReport> reports) {
+    if (spec.parallelism().gradientSync() == io.flotilla.protocol.job.GradientSync.DILOCO) {
+      return null; // DiLoCo replicas differ between synchronisations by design
+    }
+    Map<Integer, Map<String, List<String>>> byStage = new HashMap<>();
+    for (StepReport r : reports) {
+      byStage
+          .computeIfAbsent(r.stage(), k -> new HashMap<>())
+          .computeIfAbsent(r.parameterDigest(), k -> new ArrayList<>())
+          .add(r.workerId());
+    }
+    for (var stage : byStage.entrySet()) {
+      Map<String, List<String>> digests = stage.getValue();
+      if (digests.size() <= 1) {
+        continue;
+      }
+      int replicas = digests.values().stream().mapToInt(List::size).sum();
+      List<String> majority =
+          digests.values().stream().filter(w -> 2 * w.size() > replicas).findFirst().orElse(null);
+      List<String> dissenters = new ArrayList<>();
+      digests.values().stream().filter(w -> w != majority).forEach(dissenters::addAll);
+      String reason =
+          "the replicas of stage "
+              + stage.getKey()
+              + " report different parameters after step "
+              + step
+              + (majority == null
+                  ? " and none has a majority: " + digests.values()
+                  : "; " + dissenters + " disagree with " + majority);
+      if (majority != null) {
+        dissenters.forEach(w -> manager.tell(new Dissent(w, reason)));
+      }
+      return reason;
+    }
+    return null;
   }
 
   private void saveCheckpoint(long done) {

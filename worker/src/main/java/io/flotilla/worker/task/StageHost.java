@@ -12,6 +12,7 @@ import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.task.StageReady;
 import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
+import io.flotilla.worker.fault.FaultInjector;
 import io.flotilla.worker.pipeline.PeerDirectory;
 import io.flotilla.worker.pipeline.PipelineSettings;
 import io.flotilla.worker.pipeline.StageCheckpoint;
@@ -91,8 +92,21 @@ public final class StageHost extends AbstractBehavior<Object> {
       PipelineSettings pipeline,
       StageHostSettings settings,
       WorkerIdentity identity) {
+    return create(transport, pipeline, settings, identity, FaultInjector.none());
+  }
+
+  /**
+   * As {@link #create(TensorTransport, PipelineSettings, StageHostSettings, WorkerIdentity)} for a
+   * worker that misbehaves on purpose: {@code faults} may falsify its step reports.
+   */
+  public static Behavior<StageHostCommand> create(
+      TensorTransport transport,
+      PipelineSettings pipeline,
+      StageHostSettings settings,
+      WorkerIdentity identity,
+      FaultInjector faults) {
     return Behaviors.<Object>setup(
-            ctx -> new StageHost(ctx, transport, pipeline, settings, identity))
+            ctx -> new StageHost(ctx, transport, pipeline, settings, identity, faults))
         .narrow();
   }
 
@@ -104,15 +118,18 @@ public final class StageHost extends AbstractBehavior<Object> {
   private final Map<String, Hosted> hosted = new HashMap<>();
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
   private final WorkerIdentity identity;
+  private final FaultInjector faults;
 
   private StageHost(
       ActorContext<Object> ctx,
       TensorTransport transport,
       PipelineSettings pipeline,
       StageHostSettings settings,
-      WorkerIdentity identity) {
+      WorkerIdentity identity,
+      FaultInjector faults) {
     super(ctx);
     this.identity = identity;
+    this.faults = faults;
     this.transport = transport;
     this.pipeline = pipeline;
     this.settings = settings;
@@ -310,11 +327,15 @@ public final class StageHost extends AbstractBehavior<Object> {
                 .run(order.order())
                 .thenAccept(
                     result -> {
+                      TaskMessage reply = result;
                       if (result instanceof StepReport report) {
                         h.lastReport().set(report);
                         h.ran().add(report.step());
+                        if (faults.active() && faults.fires()) {
+                          reply = faults.report(report);
+                        }
                       }
-                      replyTo.tell(result);
+                      replyTo.tell(reply);
                     }));
     return this;
   }

@@ -1,0 +1,163 @@
+package io.flotilla.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.gossip.reputation.WorkerReputation;
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.protocol.job.JobSpecParser;
+import io.flotilla.scheduler.job.JobEvent;
+import io.flotilla.scheduler.job.JobManager;
+import io.flotilla.scheduler.job.JobView;
+import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.planner.PlanResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A worker that lies about its results (it reports the parameters of an earlier step) among the
+ * three replicas of a stage is outvoted by the two honest ones at its first lie; each invalid
+ * result sends the job back to its last checkpoint, and at the threshold the worker is quarantined
+ * cluster-wide. The job then waits for an honest worker, which joins mid-job and is put to work;
+ * the job completes with exactly the losses of single-process training (nothing the liar reported
+ * entered the model) and the liar is never paid.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class FaultyWorkerTest {
+
+  static final int STEPS = 8;
+
+  static JobSpec spec() {
+    return JobSpecParser.parse(
+        """
+        name: faulty
+        model: {type: gpt, layers: 1, width: 32, heads: 2, context: 12, dropout: 0.0}
+        dataset:
+          type: addition
+          options: {digits: 2, train_examples: 2000, eval_examples: 100}
+        training:
+          steps: %d
+          global_batch: 12
+          micro_batches: 2
+          seed: 5
+          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
+          schedule: {type: constant}
+        parallelism: {pipeline_stages: 1, replicas: 3, schedule: gpipe}
+        checkpoint: {interval_steps: 4, keep_last: 1}
+        payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
+        """
+            .formatted(STEPS));
+  }
+
+  static Config config() {
+    return ConfigFactory.parseString(
+            """
+            flotilla.gossip.reputation.quarantine-after-invalid = 2
+            flotilla.scheduler.jobs.restart-backoff-min = 200ms
+            flotilla.scheduler.jobs.step-timeout-min = 60s
+            """)
+        .withFallback(LocalCluster.demoConfig());
+  }
+
+  @Test
+  void aLyingReplicaIsOutvotedQuarantinedAndNeverPaid() throws Exception {
+    JobSpec spec = spec();
+    double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
+    try (LocalCluster cluster = LocalCluster.start(config(), 2, true, true)) {
+      cluster.addWorker(
+          "liar",
+          ConfigFactory.parseString(
+              "flotilla.worker.fault { mode = stale, rate = 1.0, seed = 3 }"));
+      assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
+      Jobs jobs = cluster.scheduler().jobs();
+      var system = cluster.scheduler().node().system();
+      TestProbe<WorkerReputation> reputation = TestProbe.create(system);
+      String id =
+          jobs.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
+
+      reputation.awaitAssert(
+          Duration.ofMinutes(3),
+          Duration.ofMillis(100),
+          () -> {
+            cluster
+                .scheduler()
+                .node()
+                .reputation()
+                .tell(new ReputationRegistry.GetReputation("liar", reputation.ref()));
+            WorkerReputation r = reputation.receiveMessage(Duration.ofSeconds(5));
+            assertThat(r.quarantined()).as("liar quarantined: %s", r).isTrue();
+            return null;
+          });
+      JobView waiting = get(jobs, id);
+      assertThat(waiting.phase()).isIn(JobView.Phase.QUEUED, JobView.Phase.PLANNED);
+
+      cluster.addWorker("late-honest", ConfigFactory.empty());
+      JobView done =
+          reputation.awaitAssert(
+              Duration.ofMinutes(4),
+              Duration.ofMillis(100),
+              () -> {
+                JobView v = get(jobs, id);
+                assertThat(v.phase())
+                    .as("%s", v.failureReason())
+                    .isEqualTo(JobView.Phase.COMPLETED);
+                assertThat(v.payments()).containsKey("late-honest");
+                return v;
+              });
+      assertThat(done.restarts()).isGreaterThanOrEqualTo(2);
+      assertThat(done.plan().stages().get(0).workers())
+          .extracting(PlanResult.Placement::workerId)
+          .containsExactlyInAnyOrder("worker-1", "worker-2", "late-honest");
+      assertThat(done.payments()).doesNotContainKey("liar");
+
+      JdbcReadJournal journal =
+          PersistenceQuery.get(Adapter.toClassic(system))
+              .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
+      List<Object> events =
+          journal
+              .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
+              .map(EventEnvelope::event)
+              .runWith(Sink.seq(), system)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      TreeMap<Long, Double> losses = new TreeMap<>();
+      for (Object e : events) {
+        if (e instanceof JobEvent.JobStarted started) {
+          losses.tailMap(started.fromStep(), false).clear();
+        } else if (e instanceof JobEvent.StepCompleted c) {
+          losses.put(c.metrics().step(), c.metrics().loss());
+        }
+      }
+      assertThat(losses).hasSize(STEPS);
+      losses.forEach(
+          (step, loss) ->
+              assertThat(loss)
+                  .as("loss of step %d", step)
+                  .isCloseTo(
+                      reference[(int) (step - 1)],
+                      within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+    }
+  }
+
+  private static JobView get(Jobs jobs, String id) {
+    try {
+      return jobs.get(id).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
