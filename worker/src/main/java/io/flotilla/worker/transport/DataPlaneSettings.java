@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param sendThreads threads running asynchronous sends
  * @param socketRcvbufBytes SO_RCVBUF of the driver's sockets, 0 for Aeron's default
  * @param socketSndbufBytes SO_SNDBUF of the driver's sockets, 0 for Aeron's default
+ * @param receivePoolBytes most bytes of released inbound tensor buffers kept for reuse
  */
 public record DataPlaneSettings(
     String bindAddress,
@@ -45,7 +46,8 @@ public record DataPlaneSettings(
     int maxTensorBytes,
     int sendThreads,
     int socketRcvbufBytes,
-    int socketSndbufBytes) {
+    int socketSndbufBytes,
+    long receivePoolBytes) {
 
   /** Largest capacity a Java buffer can have. */
   public static final int MAX_BUFFER_BYTES = Integer.MAX_VALUE - 8;
@@ -83,6 +85,7 @@ public record DataPlaneSettings(
     require(sendThreads >= 1, "send-threads must be >= 1, was " + sendThreads);
     require(socketRcvbufBytes >= 0, "socket-rcvbuf must be >= 0");
     require(socketSndbufBytes >= 0, "socket-sndbuf must be >= 0");
+    require(receivePoolBytes >= 0, "receive-pool-size must be >= 0, was " + receivePoolBytes);
   }
 
   /** Reads {@code flotilla.worker.data-plane} from a full configuration. */
@@ -103,7 +106,8 @@ public record DataPlaneSettings(
         intBytes(c, "max-tensor-size"),
         c.getInt("send-threads"),
         intBytes(c, "socket-rcvbuf"),
-        intBytes(c, "socket-sndbuf"));
+        intBytes(c, "socket-sndbuf"),
+        c.getBytes("receive-pool-size"));
   }
 
   /** Settings for tests and benchmarks: loopback, a free port, the given peer timeout. */
@@ -123,7 +127,8 @@ public record DataPlaneSettings(
         MAX_BUFFER_BYTES,
         4,
         2 * 1024 * 1024,
-        2 * 1024 * 1024);
+        2 * 1024 * 1024,
+        256L * 1024 * 1024);
   }
 
   /** A copy with another stream id (two transports sharing one driver need different ids). */
@@ -143,7 +148,29 @@ public record DataPlaneSettings(
         maxTensorBytes,
         sendThreads,
         socketRcvbufBytes,
-        socketSndbufBytes);
+        socketSndbufBytes,
+        receivePoolBytes);
+  }
+
+  /** A copy with another UDP port. */
+  public DataPlaneSettings withPort(int newPort) {
+    return new DataPlaneSettings(
+        bindAddress,
+        advertisedHost,
+        newPort,
+        streamId,
+        mtuBytes,
+        termLengthBytes,
+        driverDirectoryParent,
+        idleMaxPark,
+        peerTimeout,
+        imageLivenessTimeout,
+        publicationConnectionTimeout,
+        maxTensorBytes,
+        sendThreads,
+        socketRcvbufBytes,
+        socketSndbufBytes,
+        receivePoolBytes);
   }
 
   /** A copy with another image liveness timeout. */
@@ -163,7 +190,8 @@ public record DataPlaneSettings(
         maxTensorBytes,
         sendThreads,
         socketRcvbufBytes,
-        socketSndbufBytes);
+        socketSndbufBytes,
+        receivePoolBytes);
   }
 
   /** The host to publish in the registry: {@link #advertisedHost} or a detected address. */

@@ -94,7 +94,12 @@ public final class TensorTransport implements AutoCloseable {
         new DataPlaneEndpoint(
             settings.resolveAdvertisedHost(), resolvePort(udpSubscription), settings.mtuBytes());
 
-    TensorAdapter adapter = new TensorAdapter(new Sink(), settings.maxTensorBytes(), clock);
+    TensorAdapter adapter =
+        new TensorAdapter(
+            new Sink(),
+            settings.maxTensorBytes(),
+            clock,
+            new TensorBufferPool(settings.receivePoolBytes()));
     this.agent =
         new TensorReceiveAgent(
             udpSubscription, ipcSubscription, adapter, clock, settings.peerTimeout().toNanos());
@@ -389,6 +394,7 @@ public final class TensorTransport implements AutoCloseable {
       }
       if (!slot(key).complete(tensor)) {
         log.warn("dropped a second tensor with key {} from {}", key, tensor.sourceWorkerId());
+        tensor.release();
       }
     }
 
