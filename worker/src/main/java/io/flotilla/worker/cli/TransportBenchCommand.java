@@ -288,6 +288,8 @@ public final class TransportBenchCommand implements Callable<Integer> {
         if (tensor.payload().remaining() != payload.remaining()) {
           throw new IllegalStateException("received a tensor of the wrong size");
         }
+        // As a stage does once it copied the tensor out: its buffer takes the next one.
+        tensor.release();
       }
       chain.get(120, TimeUnit.SECONDS);
     }

@@ -90,5 +90,6 @@ public final class ParameterBroadcast {
           null);
     }
     data.duplicate().put(tensor.payload().duplicate());
+    tensor.release();
   }
 }

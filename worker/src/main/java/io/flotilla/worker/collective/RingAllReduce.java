@@ -112,9 +112,11 @@ public final class RingAllReduce {
           values,
           4 * segmentStart(count, d, recvSeg),
           true);
+      in.release();
       roundListener.accept(round);
     }
     ByteBuffer forward = null;
+    ReceivedTensor forwarded = null;
     for (int t = 0; t < d - 1; t++, round++) {
       int sendSeg = Math.floorMod(rank + 1 - t, d);
       int recvSeg = Math.floorMod(rank - t, d);
@@ -143,6 +145,10 @@ public final class RingAllReduce {
               outbound,
               compression,
               segLength(count, d, sendSeg));
+      if (forwarded != null) {
+        // exchange returns after its send completed: the forwarded bytes are in the publication.
+        forwarded.release();
+      }
       compression.decode(
           in.payload(),
           segLength(count, d, recvSeg),
@@ -150,7 +156,11 @@ public final class RingAllReduce {
           4 * segmentStart(count, d, recvSeg),
           false);
       forward = in.payload();
+      forwarded = in;
       roundListener.accept(round);
+    }
+    if (forwarded != null) {
+      forwarded.release();
     }
   }
 

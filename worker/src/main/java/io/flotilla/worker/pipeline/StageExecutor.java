@@ -622,6 +622,7 @@ public final class StageExecutor implements AutoCloseable {
     }
     Tensor t = Tensor.zeros(shape);
     in.payload().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(t.data(), 0, t.size());
+    in.release();
     return t;
   }
 
@@ -763,6 +764,7 @@ public final class StageExecutor implements AutoCloseable {
       }
       double partial =
           Double.longBitsToDouble(in.payload().order(ByteOrder.LITTLE_ENDIAN).getLong(0));
+      in.release();
       if (!(partial >= 0) || Double.isInfinite(partial)) {
         throw new StageExecutionException(
             step,

@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded Aeron media driver of one worker process and the Aeron client connected to it.
  *
- * <p>The driver runs with {@link ThreadingMode#SHARED} (one thread for conductor, sender and
- * receiver) and a backoff idle strategy, so a quiet worker costs a small fraction of a core. Its
- * directory is unique to this instance, lies under {@link DataPlaneSettings#driverDirectoryParent}
- * and is deleted on start and on {@link #close()}; directories that crashed processes left behind
- * are deleted when the next driver starts.
+ * <p>The driver runs with {@link ThreadingMode#SHARED} by default (one thread for conductor, sender
+ * and receiver; {@code driver-threading-mode}) and a backoff idle strategy, so a quiet worker costs
+ * a small fraction of a core. Its directory is unique to this instance, lies under {@link
+ * DataPlaneSettings#driverDirectoryParent} and is deleted on start and on {@link #close()};
+ * directories that crashed processes left behind are deleted when the next driver starts.
  */
 public final class DataPlaneDriver implements AutoCloseable {
   private static final String DIRECTORY_PREFIX = "flotilla-aeron-";
@@ -50,8 +50,12 @@ public final class DataPlaneDriver implements AutoCloseable {
             .aeronDirectoryName(directory.toString())
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
-            .threadingMode(ThreadingMode.SHARED)
+            .threadingMode(settings.threadingMode())
             .sharedIdleStrategy(idleStrategy(settings))
+            .sharedNetworkIdleStrategy(idleStrategy(settings))
+            .conductorIdleStrategy(idleStrategy(settings))
+            .senderIdleStrategy(idleStrategy(settings))
+            .receiverIdleStrategy(idleStrategy(settings))
             .mtuLength(settings.mtuBytes())
             .ipcMtuLength(settings.mtuBytes())
             .publicationTermBufferLength(settings.termLengthBytes())
@@ -63,9 +67,10 @@ public final class DataPlaneDriver implements AutoCloseable {
             .printConfigurationOnStart(false);
     if (settings.socketRcvbufBytes() > 0) {
       ctx.socketRcvbufLength(settings.socketRcvbufBytes());
-      // The receiver window defaults to 128KiB, which starves a 32KiB-MTU stream.
-      ctx.initialWindowLength(
-          Math.min(settings.socketRcvbufBytes(), settings.termLengthBytes() / 2));
+    }
+    if (settings.effectiveReceiverWindowBytes() > 0) {
+      // Aeron's default window (128KiB) starves a 32KiB-MTU stream.
+      ctx.initialWindowLength(settings.effectiveReceiverWindowBytes());
     }
     if (settings.socketSndbufBytes() > 0) {
       ctx.socketSndbufLength(settings.socketSndbufBytes());
@@ -133,15 +138,23 @@ public final class DataPlaneDriver implements AutoCloseable {
    */
   static IdleStrategy activeIdleStrategy(DataPlaneSettings settings) {
     return new BackoffIdleStrategy(
-        10,
-        20,
+        settings.idleSpins(),
+        settings.idleYields(),
         TimeUnit.MICROSECONDS.toNanos(1),
         Math.min(TimeUnit.MICROSECONDS.toNanos(50), settings.idleMaxPark().toNanos()));
   }
 
+  /**
+   * Idle strategy of the driver's threads, of the receive agent between tensors and of abort sends:
+   * spins, then yields, then parks from 1 us doubling up to {@code idle-max-park}. Work resets it
+   * to spinning.
+   */
   static IdleStrategy idleStrategy(DataPlaneSettings settings) {
     return new BackoffIdleStrategy(
-        10, 20, TimeUnit.MICROSECONDS.toNanos(1), settings.idleMaxPark().toNanos());
+        settings.idleSpins(),
+        settings.idleYields(),
+        TimeUnit.MICROSECONDS.toNanos(1),
+        settings.idleMaxPark().toNanos());
   }
 
   /** The settings this driver was started with. */

@@ -1,6 +1,7 @@
 package io.flotilla.worker.transport;
 
 import com.typesafe.config.Config;
+import io.aeron.driver.ThreadingMode;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -29,6 +30,12 @@ import java.util.Objects;
  * @param sendThreads threads running asynchronous sends
  * @param socketRcvbufBytes SO_RCVBUF of the driver's sockets, 0 for Aeron's default
  * @param socketSndbufBytes SO_SNDBUF of the driver's sockets, 0 for Aeron's default
+ * @param receivePoolBytes most bytes of released inbound tensor buffers kept for reuse
+ * @param idleSpins busy spins of an idle thread before it yields
+ * @param idleYields yields of an idle thread after spinning, before it parks
+ * @param threadingMode threading of the embedded media driver
+ * @param receiverWindowBytes receiver window of inbound streams, 0 for min(socket-rcvbuf,
+ *     term-length / 2)
  */
 public record DataPlaneSettings(
     String bindAddress,
@@ -45,7 +52,18 @@ public record DataPlaneSettings(
     int maxTensorBytes,
     int sendThreads,
     int socketRcvbufBytes,
-    int socketSndbufBytes) {
+    int socketSndbufBytes,
+    long receivePoolBytes,
+    int idleSpins,
+    int idleYields,
+    ThreadingMode threadingMode,
+    int receiverWindowBytes) {
+
+  /** Default of {@code idle-spins} (reference.conf), used by {@link #loopback}. */
+  static final int DEFAULT_IDLE_SPINS = 10;
+
+  /** Default of {@code idle-yields} (reference.conf), used by {@link #loopback}. */
+  static final int DEFAULT_IDLE_YIELDS = 20;
 
   /** Largest capacity a Java buffer can have. */
   public static final int MAX_BUFFER_BYTES = Integer.MAX_VALUE - 8;
@@ -83,6 +101,22 @@ public record DataPlaneSettings(
     require(sendThreads >= 1, "send-threads must be >= 1, was " + sendThreads);
     require(socketRcvbufBytes >= 0, "socket-rcvbuf must be >= 0");
     require(socketSndbufBytes >= 0, "socket-sndbuf must be >= 0");
+    require(receivePoolBytes >= 0, "receive-pool-size must be >= 0, was " + receivePoolBytes);
+    require(idleSpins >= 0, "idle-spins must be >= 0, was " + idleSpins);
+    require(idleYields >= 0, "idle-yields must be >= 0, was " + idleYields);
+    Objects.requireNonNull(threadingMode, "threadingMode");
+    require(
+        threadingMode == ThreadingMode.SHARED
+            || threadingMode == ThreadingMode.SHARED_NETWORK
+            || threadingMode == ThreadingMode.DEDICATED,
+        "driver-threading-mode must be shared, shared-network or dedicated, was " + threadingMode);
+    require(
+        receiverWindowBytes == 0
+            || (receiverWindowBytes >= 4096 && receiverWindowBytes <= termLengthBytes / 2),
+        "receiver-window must be 0 or in 4KiB..term-length/2 ("
+            + termLengthBytes / 2
+            + " bytes), was "
+            + receiverWindowBytes);
   }
 
   /** Reads {@code flotilla.worker.data-plane} from a full configuration. */
@@ -103,7 +137,12 @@ public record DataPlaneSettings(
         intBytes(c, "max-tensor-size"),
         c.getInt("send-threads"),
         intBytes(c, "socket-rcvbuf"),
-        intBytes(c, "socket-sndbuf"));
+        intBytes(c, "socket-sndbuf"),
+        c.getBytes("receive-pool-size"),
+        c.getInt("idle-spins"),
+        c.getInt("idle-yields"),
+        threadingMode(c.getString("driver-threading-mode")),
+        intBytes(c, "receiver-window"));
   }
 
   /** Settings for tests and benchmarks: loopback, a free port, the given peer timeout. */
@@ -123,7 +162,12 @@ public record DataPlaneSettings(
         MAX_BUFFER_BYTES,
         4,
         2 * 1024 * 1024,
-        2 * 1024 * 1024);
+        2 * 1024 * 1024,
+        256L * 1024 * 1024,
+        DEFAULT_IDLE_SPINS,
+        DEFAULT_IDLE_YIELDS,
+        ThreadingMode.SHARED,
+        0);
   }
 
   /** A copy with another stream id (two transports sharing one driver need different ids). */
@@ -143,7 +187,37 @@ public record DataPlaneSettings(
         maxTensorBytes,
         sendThreads,
         socketRcvbufBytes,
-        socketSndbufBytes);
+        socketSndbufBytes,
+        receivePoolBytes,
+        idleSpins,
+        idleYields,
+        threadingMode,
+        receiverWindowBytes);
+  }
+
+  /** A copy with another UDP port. */
+  public DataPlaneSettings withPort(int newPort) {
+    return new DataPlaneSettings(
+        bindAddress,
+        advertisedHost,
+        newPort,
+        streamId,
+        mtuBytes,
+        termLengthBytes,
+        driverDirectoryParent,
+        idleMaxPark,
+        peerTimeout,
+        imageLivenessTimeout,
+        publicationConnectionTimeout,
+        maxTensorBytes,
+        sendThreads,
+        socketRcvbufBytes,
+        socketSndbufBytes,
+        receivePoolBytes,
+        idleSpins,
+        idleYields,
+        threadingMode,
+        receiverWindowBytes);
   }
 
   /** A copy with another image liveness timeout. */
@@ -163,7 +237,12 @@ public record DataPlaneSettings(
         maxTensorBytes,
         sendThreads,
         socketRcvbufBytes,
-        socketSndbufBytes);
+        socketSndbufBytes,
+        receivePoolBytes,
+        idleSpins,
+        idleYields,
+        threadingMode,
+        receiverWindowBytes);
   }
 
   /** The host to publish in the registry: {@link #advertisedHost} or a detected address. */
@@ -189,6 +268,31 @@ public record DataPlaneSettings(
       // Fall through to loopback: a host without usable interfaces can still talk to itself.
     }
     return "127.0.0.1";
+  }
+
+  /**
+   * The receiver window inbound streams advertise: {@link #receiverWindowBytes} when set, else
+   * min(socket-rcvbuf, term-length / 2), or 0 (Aeron's default) when socket-rcvbuf is 0 too.
+   */
+  public int effectiveReceiverWindowBytes() {
+    if (receiverWindowBytes > 0) {
+      return receiverWindowBytes;
+    }
+    return socketRcvbufBytes > 0 ? Math.min(socketRcvbufBytes, termLengthBytes / 2) : 0;
+  }
+
+  private static ThreadingMode threadingMode(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "shared" -> ThreadingMode.SHARED;
+      case "shared-network" -> ThreadingMode.SHARED_NETWORK;
+      case "dedicated" -> ThreadingMode.DEDICATED;
+      default ->
+          throw new IllegalArgumentException(
+              "flotilla.worker.data-plane: driver-threading-mode must be shared, shared-network"
+                  + " or dedicated, was '"
+                  + value
+                  + "'");
+    };
   }
 
   private static int intBytes(Config c, String key) {

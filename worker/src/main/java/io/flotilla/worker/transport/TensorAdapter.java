@@ -3,7 +3,6 @@ package io.flotilla.worker.transport;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -20,7 +19,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * duplicates are ignored and chunks may come in any order (a bit set tracks which arrived). While
  * chunks arrive in order the CRC32C is computed as they land, else in one pass at the end. A
  * complete tensor whose checksum matches goes to {@link Sink#onTensor}; a mismatch, a bad frame or
- * a truncated transfer goes to {@link Sink#onRejected} and its bytes are never handed out.
+ * a truncated transfer goes to {@link Sink#onRejected} and its bytes are never handed out (its
+ * buffer goes back to the pool). Payload buffers come from a {@link TensorBufferPool}, so a tensor
+ * whose predecessor of the same size was released lands in memory that is already mapped.
  * Single-threaded: only the receive agent calls it. Nothing is allocated per chunk.
  */
 final class TensorAdapter implements FragmentHandler {
@@ -49,13 +50,15 @@ final class TensorAdapter implements FragmentHandler {
   private final Sink sink;
   private final int maxTensorBytes;
   private final NanoClock clock;
+  private final TensorBufferPool pool;
   private final Long2ObjectHashMap<InboundTransfer> transfers = new Long2ObjectHashMap<>();
   private InboundTransfer last;
   private long rejectedFrames;
 
-  TensorAdapter(Sink sink, int maxTensorBytes, NanoClock clock) {
+  TensorAdapter(Sink sink, int maxTensorBytes, NanoClock clock, TensorBufferPool pool) {
     this.sink = sink;
     this.clock = clock;
+    this.pool = pool;
     this.maxTensorBytes = maxTensorBytes;
   }
 
@@ -158,8 +161,7 @@ final class TensorAdapter implements FragmentHandler {
       // The same transfer announced twice: a retransmitted BEGIN keeps what already arrived.
       return;
     }
-    ByteBuffer payload =
-        ByteBuffer.allocateDirect((int) payloadLength).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer payload = pool.acquire((int) payloadLength);
     InboundTransfer transfer =
         new InboundTransfer(
             transferId,
@@ -269,6 +271,7 @@ final class TensorAdapter implements FragmentHandler {
       checksum = (int) crc.getValue();
     }
     if (checksum != transfer.expectedChecksum) {
+      pool.release(transfer.payload);
       sink.onRejected(
           transfer.key,
           transfer.key.sourceWorkerId(),
@@ -279,7 +282,12 @@ final class TensorAdapter implements FragmentHandler {
     }
     sink.onTensor(
         new ReceivedTensor(
-            transfer.header, transfer.key.sourceWorkerId(), transfer.payload.clear(), checksum));
+            transfer.header,
+            transfer.key.sourceWorkerId(),
+            transfer.payload.clear(),
+            checksum,
+            pool,
+            transfer.payload));
   }
 
   /** Fails, as truncated, every transfer still open on an image that went away. */
@@ -339,6 +347,7 @@ final class TensorAdapter implements FragmentHandler {
 
   private void fail(InboundTransfer transfer, String reason) {
     remove(transfer);
+    pool.release(transfer.payload);
     sink.onRejected(transfer.key, transfer.key.sourceWorkerId(), reason);
   }
 

@@ -97,7 +97,12 @@ public final class TensorTransport implements AutoCloseable {
             settings.mtuBytes(),
             settings.streamId());
 
-    TensorAdapter adapter = new TensorAdapter(new Sink(), settings.maxTensorBytes(), clock);
+    TensorAdapter adapter =
+        new TensorAdapter(
+            new Sink(),
+            settings.maxTensorBytes(),
+            clock,
+            new TensorBufferPool(settings.receivePoolBytes()));
     this.agent =
         new TensorReceiveAgent(
             udpSubscription, ipcSubscription, adapter, clock, settings.peerTimeout().toNanos());
@@ -392,6 +397,7 @@ public final class TensorTransport implements AutoCloseable {
       }
       if (!slot(key).complete(tensor)) {
         log.warn("dropped a second tensor with key {} from {}", key, tensor.sourceWorkerId());
+        tensor.release();
       }
     }
 

@@ -34,23 +34,7 @@ public final class ReplicaProcessMain {
               Integer.parseInt(addressAndStream[1])));
     }
     DataPlaneSettings loopback = DataPlaneSettings.loopback(Duration.ofSeconds(3));
-    DataPlaneSettings settings =
-        new DataPlaneSettings(
-            loopback.bindAddress(),
-            loopback.advertisedHost(),
-            members.get(rank).endpoint().port(),
-            1001,
-            loopback.mtuBytes(),
-            loopback.termLengthBytes(),
-            loopback.driverDirectoryParent(),
-            loopback.idleMaxPark(),
-            loopback.peerTimeout(),
-            loopback.imageLivenessTimeout(),
-            loopback.publicationConnectionTimeout(),
-            loopback.maxTensorBytes(),
-            loopback.sendThreads(),
-            loopback.socketRcvbufBytes(),
-            loopback.socketSndbufBytes());
+    DataPlaneSettings settings = loopback.withPort(members.get(rank).endpoint().port());
     CountDownLatch never = new CountDownLatch(1);
     try (TensorTransport transport =
         TensorTransport.launch(settings, members.get(rank).workerId())) {

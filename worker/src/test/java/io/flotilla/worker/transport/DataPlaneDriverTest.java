@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
+import io.aeron.driver.ThreadingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,37 @@ class DataPlaneDriverTest {
     assertThat(settings.peerTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(settings.driverDirectoryParent()).isEqualTo(Path.of("/dev/shm"));
     assertThat(settings.resolveAdvertisedHost()).isNotBlank();
+  }
+
+  @Test
+  void tuningKeysAreReadAndValidated() {
+    DataPlaneSettings defaults = DataPlaneSettings.create(ConfigFactory.load());
+    assertThat(defaults.effectiveReceiverWindowBytes()).isEqualTo(2 * 1024 * 1024);
+    assertThat(defaults.threadingMode()).isEqualTo(ThreadingMode.SHARED);
+
+    var tuned =
+        DataPlaneSettings.create(
+            ConfigFactory.parseString(
+                    "flotilla.worker.data-plane { idle-spins = 50, idle-yields = 500,"
+                        + " driver-threading-mode = dedicated, receiver-window = 1MiB,"
+                        + " receive-pool-size = 64MiB }")
+                .withFallback(ConfigFactory.load()));
+    assertThat(tuned.idleSpins()).isEqualTo(50);
+    assertThat(tuned.idleYields()).isEqualTo(500);
+    assertThat(tuned.threadingMode()).isEqualTo(ThreadingMode.DEDICATED);
+    assertThat(tuned.effectiveReceiverWindowBytes()).isEqualTo(1024 * 1024);
+    assertThat(tuned.receivePoolBytes()).isEqualTo(64L * 1024 * 1024);
+
+    var mode =
+        ConfigFactory.parseString("flotilla.worker.data-plane.driver-threading-mode = invoker")
+            .withFallback(ConfigFactory.load());
+    assertThatThrownBy(() -> DataPlaneSettings.create(mode))
+        .hasMessageContaining("driver-threading-mode must be shared, shared-network or dedicated");
+    var window =
+        ConfigFactory.parseString("flotilla.worker.data-plane.receiver-window = 16MiB")
+            .withFallback(ConfigFactory.load());
+    assertThatThrownBy(() -> DataPlaneSettings.create(window))
+        .hasMessageContaining("receiver-window must be 0 or in 4KiB..term-length/2");
   }
 
   @Test

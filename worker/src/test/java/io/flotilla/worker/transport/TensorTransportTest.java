@@ -84,6 +84,31 @@ class TensorTransportTest {
   }
 
   @Test
+  void aReleasedTensorsBufferCarriesTheNextTensorOfItsSizeExactly() throws Exception {
+    int bytes = 3 * 1024 * 1024 + 5;
+    ByteBuffer first = TestingTensors.randomBytes(bytes, 11);
+    ByteBuffer second = TestingTensors.randomBytes(bytes, 12);
+    TensorHeader h1 = TestingTensors.bytesHeader("reuse", 1, TensorKind.ACTIVATION, bytes);
+    TensorHeader h2 = TestingTensors.bytesHeader("reuse", 2, TensorKind.ACTIVATION, bytes);
+
+    udpA.send(udpB.udpPeer(), h1, first).get(HANG_GUARD_S, TimeUnit.SECONDS);
+    ReceivedTensor got1 =
+        udpB.receive(h1.keyFrom("worker-a"), TIMEOUT).get(HANG_GUARD_S, TimeUnit.SECONDS);
+    assertThat(got1.payload().mismatch(first)).isEqualTo(-1);
+    ByteBuffer firstBuffer = got1.payload();
+    got1.release();
+    got1.release();
+
+    udpA.send(udpB.udpPeer(), h2, second).get(HANG_GUARD_S, TimeUnit.SECONDS);
+    ReceivedTensor got2 =
+        udpB.receive(h2.keyFrom("worker-a"), TIMEOUT).get(HANG_GUARD_S, TimeUnit.SECONDS);
+    assertThat(got2.payload()).isSameAs(firstBuffer);
+    assertThat(got2.payload().remaining()).isEqualTo(bytes);
+    assertThat(got2.payload().mismatch(second)).isEqualTo(-1);
+    assertThat(got2.checksum()).isEqualTo(TestingTensors.crc32c(second));
+  }
+
+  @Test
   void receiveAfterArrivalAndKeysKeepTensorsApart() throws Exception {
     TensorHeader activation = TestingTensors.bytesHeader("keys", 1, TensorKind.ACTIVATION, 1000);
     TensorHeader gradient = TestingTensors.bytesHeader("keys", 1, TensorKind.GRADIENT, 1000);
