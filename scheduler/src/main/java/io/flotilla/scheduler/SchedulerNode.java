@@ -76,7 +76,7 @@ public final class SchedulerNode implements AutoCloseable {
       HttpSettings http = HttpSettings.create(config);
       if (http.enabled()) {
         api = JobsApi.start(node.system(), jobs, http);
-        store.bindUrl(api.url());
+        store.bindUrl(reachableUrl(api, node));
         node.system().log().info("Jobs API listening on {}", api.url());
       }
     } catch (RuntimeException e) {
@@ -110,6 +110,19 @@ public final class SchedulerNode implements AutoCloseable {
     return ConfigFactory.parseMap(plugins)
         .withFallback(config)
         .withValue(JobSettings.SHARED_DATABASE, database.root());
+  }
+
+  /**
+   * The API's URL as workers on other hosts reach it: its bound address, or, when it listens on
+   * every interface (0.0.0.0 or ::), the address the node is reached at in the cluster.
+   */
+  static String reachableUrl(JobsApi api, FlotillaNode node) {
+    String url = api.url();
+    String host = java.net.URI.create(url).getHost();
+    if (host == null || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      return "http://" + node.address().getHost().orElse("127.0.0.1") + ":" + api.port();
+    }
+    return url;
   }
 
   /** The jobs API's base URL, when the API is enabled. */
