@@ -26,6 +26,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -105,6 +106,20 @@ class DistributedTrainingTest {
             .as("loss of step %d", s + 1)
             .isCloseTo(reference[s], within(1e-5 * Math.abs(reference[s])));
       }
+      // The link between the two stages was measured over the data plane before the first step.
+      List<String> pair =
+          done.plan().stages().stream().map(st -> st.workers().get(0).workerId()).toList();
+      var link =
+          cluster
+              .scheduler()
+              .jobs()
+              .links()
+              .matrix()
+              .measured()
+              .get(io.flotilla.scheduler.planner.LinkMatrix.key(pair.get(0), pair.get(1)));
+      assertThat(link).as("measured link %s", pair).isNotNull();
+      assertThat(link.latencySeconds()).isPositive().isLessThan(1.0);
+      assertThat(link.bytesPerSecond()).isGreaterThan(1e6);
       assertThat(done.workers()).hasSize(2);
       done.workers().values().forEach(w -> assertThat(w.steps()).isEqualTo(STEPS));
       // Each worker is paid one receipt per step: 2 micro-batches x 0.001 credits = 2,000,000

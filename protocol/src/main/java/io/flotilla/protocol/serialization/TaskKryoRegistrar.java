@@ -29,5 +29,7 @@ public final class TaskKryoRegistrar implements KryoRegistrar {
     r.add(513, StageHostCommand.Release.class);
     r.add(514, StageHostCommand.SignReceipts.class);
     r.add(515, io.flotilla.protocol.task.ReceiptsSigned.class);
+    r.add(516, StageHostCommand.ProbeLink.class);
+    r.add(517, io.flotilla.protocol.task.LinkMeasured.class);
   }
 }

@@ -107,6 +107,38 @@ public sealed interface StageHostCommand extends ControlMessage {
     }
   }
 
+  /**
+   * Measures the data-plane link to {@code peer}: the initiator sends a small and a large probe
+   * tensor and waits for each to come back; the other side ({@code initiator = false}) sends back
+   * what it receives. The initiator replies {@link LinkMeasured}, or {@link StageFailed} when the
+   * peer does not answer within {@code timeoutMillis}; the responder does not reply.
+   *
+   * @param probeId a fresh id naming this measurement (the tensors' job id)
+   * @param peer the other worker's slot (id and data-plane endpoint)
+   * @param initiator whether this worker sends first and measures
+   */
+  record ProbeLink(
+      String probeId,
+      StageSlot peer,
+      boolean initiator,
+      long timeoutMillis,
+      ActorRef<TaskMessage> replyTo)
+      implements StageHostCommand {
+    public ProbeLink {
+      Objects.requireNonNull(probeId, "probeId");
+      Objects.requireNonNull(peer, "peer");
+      Objects.requireNonNull(replyTo, "replyTo");
+      if (timeoutMillis <= 0) {
+        throw new IllegalArgumentException("timeoutMillis must be > 0, was " + timeoutMillis);
+      }
+    }
+
+    @Override
+    public String jobId() {
+      return probeId;
+    }
+  }
+
   /** Stops the job's executor on this worker and frees what it holds; no reply. */
   record Release(String jobId, String reason) implements StageHostCommand {
     public Release {

@@ -14,7 +14,8 @@ public sealed interface TaskMessage extends ControlMessage
         StageFailed,
         StageReady,
         CheckpointSaved,
-        ReceiptsSigned {
+        ReceiptsSigned,
+        LinkMeasured {
 
   /** The job this message belongs to. */
   String jobId();

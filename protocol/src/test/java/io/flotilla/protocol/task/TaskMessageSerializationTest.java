@@ -140,6 +140,9 @@ class TaskMessageSerializationTest {
             new StageHostCommand.Execute(new RunStep("job-7", 42), probe.ref()),
             new StageHostCommand.SaveCheckpoint("job-7", 42, "http://10.0.0.1:8080/u", probe.ref()),
             new StageHostCommand.Release("job-7", "job cancelled"),
+            new StageHostCommand.ProbeLink(
+                "probe-1", slots(1, 1).get(0), true, 10_000, probe.ref()),
+            new LinkMeasured("probe-1", "w-0-0", "w-1-0", 180, 1.2e9),
             new StageHostCommand.SignReceipts(
                 "job-7",
                 List.of(

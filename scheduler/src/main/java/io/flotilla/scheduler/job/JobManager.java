@@ -9,7 +9,6 @@ import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.task.ReceiptsSigned;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
-import io.flotilla.scheduler.planner.LinkMatrix;
 import io.flotilla.scheduler.planner.PlanRequest;
 import io.flotilla.scheduler.planner.PlanResult;
 import io.flotilla.scheduler.planner.Planner;
@@ -116,6 +115,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       CheckpointStore store,
       ActorRef<LedgerBridge.Command> ledger,
       ActorRef<ReputationRegistry.Command> reputation,
+      LinkStore links,
       JobSettings settings,
       Clock clock) {
     return Behaviors.setup(
@@ -131,6 +131,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                         store,
                         ledger,
                         reputation,
+                        links,
                         settings,
                         clock)));
   }
@@ -146,6 +147,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final TimerScheduler<Command> timers;
   private final ActorRef<LedgerBridge.Command> ledger;
   private final ActorRef<ReputationRegistry.Command> reputation;
+  private final LinkStore links;
   private java.util.Set<String> quarantined = java.util.Set.of();
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
@@ -164,9 +166,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       CheckpointStore store,
       ActorRef<LedgerBridge.Command> ledger,
       ActorRef<ReputationRegistry.Command> reputation,
+      LinkStore links,
       JobSettings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), jobId));
+    this.links = links;
     this.reputation = reputation;
     reputation.tell(
         new ReputationRegistry.SubscribeReputations(
@@ -413,6 +417,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                 state,
                 workers.byId(),
                 store,
+                links,
                 orchestration,
                 ctx.getSelf(),
                 JobPayments.paid(state.spec()) ? receipts : null),
@@ -622,7 +627,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           workers.sorted().stream()
               .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
               .toList();
-      result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, LinkMatrix.unmeasured()));
+      result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, links.matrix()));
     } catch (IllegalArgumentException e) {
       return Optional.of(
           new JobEvent.JobFailed("the job cannot be planned: " + e.getMessage(), now()));

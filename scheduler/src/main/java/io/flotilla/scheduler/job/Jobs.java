@@ -27,10 +27,19 @@ public final class Jobs {
 
   private final CheckpointStore store;
 
-  private Jobs(ClusterSharding sharding, JobSettings settings, CheckpointStore store) {
+  private final LinkStore links;
+
+  private Jobs(
+      ClusterSharding sharding, JobSettings settings, CheckpointStore store, LinkStore links) {
     this.sharding = sharding;
     this.settings = settings;
     this.store = store;
+    this.links = links;
+  }
+
+  /** The links between workers this node measured. */
+  public LinkStore links() {
+    return links;
   }
 
   /** This node's checkpoint store. */
@@ -58,6 +67,7 @@ public final class Jobs {
           system.settings().config().getConfig(JobSettings.SHARED_DATABASE));
     }
     ClusterSharding sharding = ClusterSharding.get(system);
+    LinkStore links = new LinkStore();
     String role = NodeRole.SCHEDULER.roleName();
     sharding.init(
         Entity.of(
@@ -70,6 +80,7 @@ public final class Jobs {
                         store,
                         ledger,
                         reputation,
+                        links,
                         settings,
                         clock))
             .withRole(role)
@@ -84,7 +95,7 @@ public final class Jobs {
                 JobIndex.TYPE_KEY,
                 ctx -> JobIndex.create(ctx.getEntityId(), settings.snapshotEveryEvents()))
             .withRole(role));
-    return new Jobs(sharding, settings, store);
+    return new Jobs(sharding, settings, store, links);
   }
 
   /** The settings these jobs run with. */

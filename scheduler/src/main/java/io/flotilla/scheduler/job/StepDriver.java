@@ -100,6 +100,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       JobView state,
       Map<String, WorkerCapabilities> workers,
       CheckpointStore store,
+      LinkStore links,
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts) {
@@ -109,7 +110,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                 timers -> {
                   try {
                     return new StepDriver(
-                        ctx, timers, state, workers, store, settings, manager, receipts);
+                        ctx, timers, state, workers, store, links, settings, manager, receipts);
                   } catch (IllegalArgumentException | IllegalStateException e) {
                     manager.tell(new Interrupted(e.getMessage()));
                     return Behaviors.stopped();
@@ -120,6 +121,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private enum Phase {
     LOCATING,
     PREPARING,
+    PROBING,
     STARTING,
     STEPPING,
     RECORDING_STEP,
@@ -146,6 +148,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final long stepsCompleted;
   private final ActorRef<TaskMessage> replies;
   private final ActorRef<TaskMessage> receipts;
+  private final LinkStore links;
+  private final Map<String, String[]> probes = new HashMap<>();
   private long receiptedSteps;
   private final Map<String, ActorRef<StageHostCommand>> hosts = new HashMap<>();
   private final Map<String, TaskMessage> received = new LinkedHashMap<>();
@@ -165,10 +169,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       JobView state,
       Map<String, WorkerCapabilities> workers,
       CheckpointStore store,
+      LinkStore links,
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts) {
     super(ctx);
+    this.links = links;
     this.receipts = receipts;
     this.receiptedSteps = state.checkpoint() == null ? 0 : state.checkpoint().step();
     this.ctx = ctx;
@@ -296,6 +302,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private Behavior<Command> onReply(Reply reply) {
     TaskMessage m = reply.message();
+    if (probes.containsKey(m.jobId())) {
+      return onProbed(m);
+    }
     if (!m.jobId().equals(jobId)) {
       return this;
     }
@@ -381,10 +390,84 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       return interrupt(
           "stages could not agree on a step to resume from: " + steps + ", wanted " + restoreTo);
     }
+    probeLinks();
+    return this;
+  }
+
+  /**
+   * Measures the data-plane links this placement uses that this node has not measured yet (pipeline
+   * neighbours and all-reduce ring neighbours), then starts. A probe that fails is logged; it does
+   * not stop the job.
+   */
+  private void probeLinks() {
+    phase = Phase.PROBING;
+    int n = 0;
+    for (StageAssignment a : assignments) {
+      List<StageSlot> neighbours = new ArrayList<>();
+      if (a.stage() + 1 < a.stages()) {
+        neighbours.add(a.slot(a.stage() + 1, a.replica()));
+      }
+      if (a.replicas() > 1) {
+        neighbours.add(a.slot(a.stage(), (a.replica() + 1) % a.replicas()));
+      }
+      StageSlot self = a.self();
+      for (StageSlot peer : neighbours) {
+        if (peer.workerId().equals(self.workerId())
+            || links.measured(self.workerId(), peer.workerId())
+            || probes.values().stream()
+                .anyMatch(
+                    p ->
+                        (p[0].equals(self.workerId()) && p[1].equals(peer.workerId()))
+                            || (p[1].equals(self.workerId()) && p[0].equals(peer.workerId())))) {
+          continue;
+        }
+        String probeId = jobId + "-probe-" + ++n;
+        probes.put(probeId, new String[] {self.workerId(), peer.workerId()});
+        long timeout = settings.prepareTimeout().toMillis();
+        hosts
+            .get(peer.workerId())
+            .tell(new StageHostCommand.ProbeLink(probeId, self, false, timeout, replies));
+        hosts
+            .get(self.workerId())
+            .tell(new StageHostCommand.ProbeLink(probeId, peer, true, timeout, replies));
+      }
+    }
+    if (probes.isEmpty()) {
+      start();
+    } else {
+      arm(settings.prepareTimeout(), "measuring links");
+    }
+  }
+
+  private Behavior<Command> onProbed(TaskMessage m) {
+    String[] pair = probes.remove(m.jobId());
+    if (m instanceof io.flotilla.protocol.task.LinkMeasured l) {
+      links.record(
+          pair[0],
+          pair[1],
+          new io.flotilla.scheduler.planner.Link(
+              l.latencyMicros() / 1e6, Math.max(1, l.bytesPerSecond())));
+      ctx.getLog()
+          .info(
+              "Link {} <-> {}: {} us, {} MB/s",
+              pair[0],
+              pair[1],
+              l.latencyMicros(),
+              Math.round(l.bytesPerSecond() / 1e6));
+    } else if (m instanceof StageFailed f) {
+      ctx.getLog().warn("Job {}: {}", jobId, f.reason());
+    }
+    if (probes.isEmpty() && phase == Phase.PROBING) {
+      start();
+    }
+    return this;
+  }
+
+  private void start() {
+    probes.clear();
     phase = Phase.STARTING;
     timers.cancel("deadline");
     manager.tell(new Started(step));
-    return this;
   }
 
   private Behavior<Command> onContinue(Continue msg) {
@@ -634,6 +717,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private Behavior<Command> onDeadline(Deadline d) {
     if (d.generation() != generation) {
+      return this;
+    }
+    if (phase == Phase.PROBING) {
+      ctx.getLog().warn("Job {}: link probes unanswered, starting without them", jobId);
+      start();
       return this;
     }
     List<String> missing = new ArrayList<>(plannedWorkers());

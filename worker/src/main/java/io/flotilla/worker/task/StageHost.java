@@ -119,6 +119,13 @@ public final class StageHost extends AbstractBehavior<Object> {
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
   private final WorkerIdentity identity;
   private final FaultInjector faults;
+  private final java.util.concurrent.ExecutorService probes =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "flotilla-link-probe");
+            t.setDaemon(true);
+            return t;
+          });
 
   private StageHost(
       ActorContext<Object> ctx,
@@ -153,6 +160,7 @@ public final class StageHost extends AbstractBehavior<Object> {
         .onMessage(StageHostCommand.Execute.class, this::onExecute)
         .onMessage(StageHostCommand.SaveCheckpoint.class, this::onSaveCheckpoint)
         .onMessage(StageHostCommand.SignReceipts.class, this::onSignReceipts)
+        .onMessage(StageHostCommand.ProbeLink.class, this::onProbeLink)
         .onMessage(StageHostCommand.Release.class, this::onRelease)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
@@ -448,6 +456,37 @@ public final class StageHost extends AbstractBehavior<Object> {
     return this;
   }
 
+  /** Measures (or answers the measurement of) the data-plane link to a peer, off this thread. */
+  private Behavior<Object> onProbeLink(StageHostCommand.ProbeLink order) {
+    java.time.Duration timeout = java.time.Duration.ofMillis(order.timeoutMillis());
+    ActorRef<TaskMessage> replyTo = order.replyTo();
+    CompletableFuture.runAsync(
+        () -> {
+          try {
+            if (order.initiator()) {
+              replyTo.tell(LinkProbe.initiate(transport, order.probeId(), order.peer(), timeout));
+            } else {
+              LinkProbe.respond(transport, order.probeId(), order.peer(), timeout);
+            }
+          } catch (RuntimeException e) {
+            if (order.initiator()) {
+              replyTo.tell(
+                  new StageFailed(
+                      order.probeId(),
+                      0,
+                      -1,
+                      -1,
+                      workerId(),
+                      "link probe to " + order.peer().workerId() + " failed: " + unwrap(e)));
+            }
+          } finally {
+            transport.release(order.probeId());
+          }
+        },
+        probes);
+    return this;
+  }
+
   private Behavior<Object> onRelease(StageHostCommand.Release order) {
     preparing.remove(order.jobId());
     Hosted h = hosted.remove(order.jobId());
@@ -461,6 +500,7 @@ public final class StageHost extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onStop() {
+    probes.shutdownNow();
     hosted.values().forEach(Hosted::close);
     hosted.clear();
     return this;
