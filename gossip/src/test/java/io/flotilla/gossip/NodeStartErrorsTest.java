@@ -78,6 +78,8 @@ class NodeStartErrorsTest {
       LoggingTestKit.warn("Not joined the Flotilla cluster yet")
           .withMessageContains("127.0.0.1:" + deadPort)
           .withOccurrences(2)
+          // Periodic: on a busy machine a third may already be due; two prove the repetition.
+          .withCheckExcess(false)
           .expect(lonely.system(), () -> null);
       assertThat(lonely.awaitUp(Duration.ofMillis(100))).isFalse();
     } finally {
