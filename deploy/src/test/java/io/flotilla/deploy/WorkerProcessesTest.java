@@ -25,14 +25,22 @@ class WorkerProcessesTest {
           false);
       processes = List.copyOf(cluster.workerProcesses());
       assertThat(cluster.awaitReady(Duration.ofSeconds(120))).as("workers registered").isTrue();
-      assertThat(cluster.registry()).containsOnlyKeys("worker-1", "worker-2");
-      cluster
-          .registry()
-          .values()
-          .forEach(
-              w -> {
-                assertThat(w.dataPlane()).as("%s data plane", w.workerId()).isNotNull();
-                assertThat(w.walletAddress()).matches("0x[0-9a-f]{40}");
+      // A worker publishes itself first, then again once its data plane and key are up.
+      org.apache.pekko.actor.testkit.typed.javadsl.TestProbe.create(cluster.seed().system())
+          .awaitAssert(
+              Duration.ofSeconds(60),
+              Duration.ofMillis(100),
+              () -> {
+                var registry = cluster.registry();
+                assertThat(registry).containsOnlyKeys("worker-1", "worker-2");
+                registry
+                    .values()
+                    .forEach(
+                        w -> {
+                          assertThat(w.dataPlane()).as("%s data plane", w.workerId()).isNotNull();
+                          assertThat(w.walletAddress()).matches("0x[0-9a-f]{40}");
+                        });
+                return null;
               });
       assertThat(processes).allMatch(Process::isAlive);
     }

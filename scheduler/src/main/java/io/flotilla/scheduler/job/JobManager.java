@@ -149,6 +149,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final ActorRef<ReputationRegistry.Command> reputation;
   private final LinkStore links;
   private java.util.Set<String> quarantined = java.util.Set.of();
+
+  /** Workers of a tied vote in this job: the next placements avoid them while others suffice. */
+  private final java.util.Set<String> suspects = new java.util.HashSet<>();
+
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
   private ActorRef<JobPaymaster.Command> paymaster;
@@ -220,6 +224,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(ReputationsChanged.class, this::onReputationsChanged)
         .onCommand(StepDriver.Verified.class, this::onVerified)
         .onCommand(StepDriver.Dissent.class, this::onDissent)
+        .onCommand(
+            StepDriver.Suspects.class,
+            (state, msg) -> {
+              ctx.getLog()
+                  .warn(
+                      "Job {}: replicas {} disagree without a majority; placed apart if possible",
+                      jobId,
+                      msg.workerIds());
+              suspects.addAll(msg.workerIds());
+              return Effect().none();
+            })
         .onCommand(
             Recorded.class,
             (state, msg) -> {
@@ -628,6 +643,15 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
               .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
               .toList();
       result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, links.matrix()));
+      if (!suspects.isEmpty()) {
+        List<WorkerCapabilities> unsuspected =
+            ready.stream().filter(w -> !suspects.contains(w.workerId())).toList();
+        PlanResult without =
+            Planner.plan(PlanRequest.forSpec(state.spec(), unsuspected, links.matrix()));
+        if (without instanceof PlanResult.Plan) {
+          result = without;
+        }
+      }
     } catch (IllegalArgumentException e) {
       return Optional.of(
           new JobEvent.JobFailed("the job cannot be planned: " + e.getMessage(), now()));

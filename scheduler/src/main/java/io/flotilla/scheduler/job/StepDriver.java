@@ -96,6 +96,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** {@code workerId}'s result disagreed with the majority of its stage's replicas. */
   record Dissent(String workerId, String reason) implements Fact {}
 
+  /**
+   * The replicas of a stage disagreed with no majority: one of {@code workerIds} is wrong, which
+   * one is unknown.
+   */
+  record Suspects(List<String> workerIds) implements Fact {}
+
   static Behavior<Command> create(
       JobView state,
       Map<String, WorkerCapabilities> workers,
@@ -628,6 +634,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                   : "; " + dissenters + " disagree with " + majority);
       if (majority != null) {
         dissenters.forEach(w -> manager.tell(new Dissent(w, reason)));
+      } else {
+        manager.tell(new Suspects(List.copyOf(dissenters)));
       }
       return reason;
     }
