@@ -60,6 +60,11 @@ class DistributionIT {
         .containsKeys(
             "conf/logback.xml",
             "conf/flotilla.conf.example",
+            // The unit's Documentation= and the install steps of docs/volunteer.md use these.
+            "docs/volunteer.md",
+            "docs/operating.md",
+            "systemd/flotilla-worker.service",
+            "systemd/flotilla-worker.env.example",
             "lib/flotilla-deploy-" + VERSION + ".jar",
             "lib/flotilla-scheduler-" + VERSION + ".jar");
     assertThat(entries.keySet()).anyMatch(e -> e.matches("lib/postgresql-[0-9.]+\\.jar"));
