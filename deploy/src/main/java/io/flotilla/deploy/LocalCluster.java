@@ -65,9 +65,7 @@ public final class LocalCluster implements AutoCloseable {
       List<String> cmd = new ArrayList<>();
       cmd.add(java);
       cmd.addAll(jvm);
-      cmd.add(
-          "-Dflotilla.worker.stage-host.key-file="
-              + journalDirectory.resolve("keys/" + id + ".key"));
+      cmd.add("-Dflotilla.identity.key-file=" + journalDirectory.resolve("keys/" + id + ".key"));
       cmd.addAll(
           List.of(
               "-cp",
@@ -170,7 +168,7 @@ public final class LocalCluster implements AutoCloseable {
                 .seeds(List.of(new SeedAddress("127.0.0.1", seed.port())))
                 .set("flotilla.worker.agent.id", id)
                 .set(
-                    "flotilla.worker.stage-host.key-file",
+                    "flotilla.identity.key-file",
                     journalDirectory.resolve("keys").resolve(id + ".key").toString())
                 // every in-process worker gets its own free loopback data-plane port
                 .set("flotilla.worker.data-plane.port", 0)

@@ -6,6 +6,7 @@ import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.identity.IdentitySettings;
 import io.flotilla.protocol.identity.WorkerIdentity;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.worker.fault.FaultInjector;
@@ -154,7 +155,7 @@ public final class WorkerNode implements AutoCloseable {
               return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
             });
     WorkerIdentity identity;
-    Path keyFile = hostSettings.keyFile(workerId);
+    Path keyFile = IdentitySettings.create(config).keyFile();
     try {
       identity = WorkerIdentity.loadOrCreate(keyFile);
     } catch (java.io.IOException e) {
@@ -167,7 +168,7 @@ public final class WorkerNode implements AutoCloseable {
               + keyFile
               + ": "
               + e.getMessage()
-              + " (set flotilla.worker.stage-host.key-file or FLOTILLA_WORKER_KEY_FILE)",
+              + " (set flotilla.identity.key-file or FLOTILLA_KEY_FILE)",
           e);
     }
     node.system()

@@ -2,10 +2,15 @@ package io.flotilla.deploy.cli;
 
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeStartException;
+import io.flotilla.ledger.LedgerBridgeSingleton;
+import io.flotilla.protocol.NodeRole;
 import java.io.PrintStream;
 import java.util.function.Supplier;
 
-/** Starts a node, reports how to reach it, and blocks until it terminates (Ctrl-C leaves). */
+/**
+ * Starts a node, reports how to reach it, and blocks until it terminates (Ctrl-C leaves). A node
+ * with the {@code ledger} role also hosts the ledger bridge singleton that pays workers.
+ */
 final class NodeRunner {
 
   private NodeRunner() {}
@@ -20,6 +25,15 @@ final class NodeRunner {
     } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
       err.println("error: " + e.getMessage());
       return 2;
+    }
+    if (node.settings().roles().contains(NodeRole.LEDGER)) {
+      try {
+        LedgerBridgeSingleton.init(node.system());
+      } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+        err.println("error: ledger: " + e.getMessage());
+        node.close();
+        return 2;
+      }
     }
     out.println(
         what

@@ -12,9 +12,8 @@ import java.util.Objects;
  * @param workDirectory where checkpoint shards are written before upload and downloaded before
  *     restore
  * @param transferTimeout longest a checkpoint upload or download may take
- * @param keyFile the worker's signing key file; empty for the default per worker id
  */
-public record StageHostSettings(Path workDirectory, Duration transferTimeout, String keyFile) {
+public record StageHostSettings(Path workDirectory, Duration transferTimeout) {
   public StageHostSettings {
     Objects.requireNonNull(workDirectory, "workDirectory");
     if (transferTimeout.isNegative() || transferTimeout.isZero()) {
@@ -29,15 +28,6 @@ public record StageHostSettings(Path workDirectory, Duration transferTimeout, St
     String dir = c.getString("work-directory");
     return new StageHostSettings(
         dir.isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(dir),
-        c.getDuration("transfer-timeout"),
-        c.getString("key-file"));
-  }
-
-  /** The key file of worker {@code workerId}. */
-  public Path keyFile(String workerId) {
-    if (!keyFile.isBlank()) {
-      return Path.of(keyFile);
-    }
-    return Path.of(System.getProperty("user.home"), ".flotilla", "keys", workerId + ".key");
+        c.getDuration("transfer-timeout"));
   }
 }
