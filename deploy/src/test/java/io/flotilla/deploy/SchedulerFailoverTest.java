@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -39,7 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LogCapturingExtension.class)
 class SchedulerFailoverTest {
 
-  static final int STEPS = 24;
+  static final int STEPS = 40;
 
   static JobSpec spec() {
     return JobSpecParser.parse(
@@ -77,18 +80,8 @@ class SchedulerFailoverTest {
     double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
     try (LocalCluster cluster = LocalCluster.start(config(), 2, true, true)) {
       assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
-      Jobs first = cluster.scheduler().jobs();
-      String id =
-          first.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
-      TestProbe<Object> seedProbe = TestProbe.create(cluster.seed().system());
-      seedProbe.awaitAssert(
-          Duration.ofMinutes(2),
-          Duration.ofMillis(20),
-          () -> {
-            assertThat(get(first, id).stepsCompleted()).isGreaterThanOrEqualTo(3);
-            return null;
-          });
-
+      // Both scheduler nodes are up before the job exists, so the crash below cannot come after
+      // the job has finished while the second node was still starting.
       SchedulerNode second =
           SchedulerNode.start(
               NodeConfig.overrides()
@@ -103,11 +96,30 @@ class SchedulerFailoverTest {
                   .over(config()));
       try {
         assertThat(second.node().awaitUp(Duration.ofSeconds(30))).isTrue();
-        long before = get(first, id).stepsCompleted();
-        cluster.scheduler().node().crash();
+        SchedulerNode first = cluster.scheduler();
+        String id =
+            first
+                .jobs()
+                .submit("team-a", spec)
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS)
+                .jobId();
+        TestProbe<Object> seedProbe = TestProbe.create(cluster.seed().system());
+        seedProbe.awaitAssert(
+            Duration.ofMinutes(2),
+            Duration.ofMillis(20),
+            () -> {
+              assertThat(get(first.jobs(), id).stepsCompleted()).isGreaterThanOrEqualTo(3);
+              return null;
+            });
+        SchedulerNode host = hostOf(id, first, second);
+        SchedulerNode survivor = host == first ? second : first;
+        long before = get(survivor.jobs(), id).stepsCompleted();
+        assertThat(before).as("the job is still running when its node crashes").isLessThan(STEPS);
+        host.node().crash();
 
-        Jobs jobs = second.jobs();
-        TestProbe<Object> probe = TestProbe.create(second.node().system());
+        Jobs jobs = survivor.jobs();
+        TestProbe<Object> probe = TestProbe.create(survivor.node().system());
         JobView done =
             probe.awaitAssert(
                 Duration.ofMinutes(4),
@@ -123,13 +135,13 @@ class SchedulerFailoverTest {
         assertThat(done.restarts()).as("no interruption: the stages were kept").isZero();
 
         JdbcReadJournal journal =
-            PersistenceQuery.get(Adapter.toClassic(second.node().system()))
+            PersistenceQuery.get(Adapter.toClassic(survivor.node().system()))
                 .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
         List<Object> events =
             journal
                 .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
                 .map(EventEnvelope::event)
-                .runWith(Sink.seq(), second.node().system())
+                .runWith(Sink.seq(), survivor.node().system())
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         List<Long> starts =
@@ -164,6 +176,23 @@ class SchedulerFailoverTest {
         second.close();
       }
     }
+  }
+
+  /** The scheduler node whose shard region hosts the job's manager. */
+  private static SchedulerNode hostOf(String id, SchedulerNode... nodes) {
+    for (SchedulerNode node : nodes) {
+      TestProbe<CurrentShardRegionState> probe = TestProbe.create(node.node().system());
+      ClusterSharding.get(node.node().system())
+          .shardState()
+          .tell(new GetShardRegionState(JobManager.TYPE_KEY, probe.ref()));
+      CurrentShardRegionState state = probe.receiveMessage(Duration.ofSeconds(10));
+      boolean hosts =
+          state.getShards().stream().anyMatch(shard -> shard.getEntityIds().contains(id));
+      if (hosts) {
+        return node;
+      }
+    }
+    throw new AssertionError("no scheduler node hosts job " + id);
   }
 
   private static JobView get(Jobs jobs, String id) {

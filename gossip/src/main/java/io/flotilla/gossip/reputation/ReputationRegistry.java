@@ -187,6 +187,9 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       Replicator.UpdateResponse<PNCounterMap<String>> r, ActorRef<StatusReply<Done>> replyTo)
       implements Internal {}
 
+  private record ReleaseCountsRead(
+      Replicator.GetResponse<PNCounterMap<String>> r, Unquarantine command) implements Internal {}
+
   private record QuarantineUpdated(
       Replicator.UpdateResponse<LWWMap<String, QuarantineStatus>> r,
       String workerId,
@@ -250,6 +253,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
         .onMessage(QuarantineChanged.class, this::onQuarantineChanged)
         .onMessage(CountersUpdated.class, this::onCountersUpdated)
         .onMessage(QuarantineUpdated.class, this::onQuarantineUpdated)
+        .onMessage(ReleaseCountsRead.class, this::onReleaseCountsRead)
         .build();
   }
 
@@ -316,12 +320,28 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       }
       return this;
     }
+    // The snapshot lags the replicator by its notification interval, and other nodes may hold
+    // invalid results not yet gossiped here: read the counters from a majority, so the release
+    // forgives every invalid result recorded so far and a late one cannot re-quarantine at once.
+    counters.askGet(
+        r ->
+            new Replicator.Get<>(COUNTERS, new Replicator.ReadMajority(settings.writeTimeout()), r),
+        r -> new ReleaseCountsRead(r, cmd));
+    return this;
+  }
+
+  private Behavior<Command> onReleaseCountsRead(ReleaseCountsRead msg) {
+    Unquarantine cmd = msg.command();
+    long invalid = current.of(cmd.workerId()).invalidResults();
+    if (msg.r() instanceof Replicator.GetSuccess<PNCounterMap<String>> success) {
+      invalid = Math.max(invalid, count(success.dataValue(), key(cmd.workerId(), INVALID)));
+    }
     getContext()
         .getLog()
         .info("Reputation: releasing {} from quarantine: {}", cmd.workerId(), cmd.reason());
     writeStatus(
         cmd.workerId(),
-        new QuarantineStatus(false, cmd.reason(), clock.millis(), rep.invalidResults()),
+        new QuarantineStatus(false, cmd.reason(), clock.millis(), invalid),
         cmd.replyTo(),
         "release " + cmd.workerId());
     return this;
