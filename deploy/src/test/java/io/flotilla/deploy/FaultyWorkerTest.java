@@ -14,6 +14,9 @@ import io.flotilla.scheduler.job.JobManager;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
 import io.flotilla.scheduler.planner.PlanResult;
+import io.flotilla.scheduler.verify.Verdict;
+import io.flotilla.scheduler.verify.VerificationLog;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.TreeMap;
@@ -150,6 +153,34 @@ class FaultyWorkerTest {
                   .isCloseTo(
                       reference[(int) (step - 1)],
                       within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+
+      // The verification log proves it: the liar was outvoted every time it ran, its result was
+      // never needed for a quorum, and every journaled step was accepted without dissent.
+      Path logFile = jobs.checkpoints().verificationLog(id);
+      List<VerificationLog.Entry> entries =
+          reputation.awaitAssert(
+              Duration.ofSeconds(30),
+              Duration.ofMillis(100),
+              () -> {
+                List<VerificationLog.Entry> read = VerificationLog.read(logFile);
+                assertThat(read)
+                    .filteredOn(
+                        e -> e.outcome() == Verdict.Outcome.ACCEPTED && e.dissenting().isEmpty())
+                    .extracting(e -> e.step() + 1)
+                    .containsAll(losses.keySet());
+                return read;
+              });
+      assertThat(entries)
+          .filteredOn(e -> e.dissenting().contains("liar"))
+          .hasSizeGreaterThanOrEqualTo(2)
+          .allSatisfy(e -> assertThat(e.outcome()).isEqualTo(Verdict.Outcome.ACCEPTED));
+      for (VerificationLog.Entry e : entries) {
+        if (e.outcome() == Verdict.Outcome.ACCEPTED) {
+          assertThat(e.agreeing().stream().filter(w -> !w.equals("liar")))
+              .as("an accepted result never rests on the liar: %s", e)
+              .hasSizeGreaterThanOrEqualTo(2);
+        }
+      }
     }
   }
 

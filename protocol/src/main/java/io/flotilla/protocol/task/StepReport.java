@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param lr learning rate of the step
  * @param gradientDigest SHA-256 (hex) of the stage's gradient after the all-reduce, before clipping
  * @param parameterDigest SHA-256 (hex) of the stage's parameters after the update
+ * @param determinismClass the worker's compute backend's determinism class: digests of two workers
+ *     of one class must be bit-identical, across classes they may differ
  */
 public record StepReport(
     String jobId,
@@ -39,13 +41,15 @@ public record StepReport(
     double gradNorm,
     double lr,
     String gradientDigest,
-    String parameterDigest)
+    String parameterDigest,
+    String determinismClass)
     implements TaskMessage {
   public StepReport {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(workerId, "workerId");
     Objects.requireNonNull(gradientDigest, "gradientDigest");
     Objects.requireNonNull(parameterDigest, "parameterDigest");
+    Objects.requireNonNull(determinismClass, "determinismClass");
   }
 
   /** Whether this report carries a loss (only the last stage computes it). */

@@ -84,7 +84,8 @@ class TaskMessageSerializationTest {
                 0.93,
                 1e-3,
                 "ab".repeat(32),
-                "cd".repeat(32)),
+                "cd".repeat(32),
+                "cpu-test"),
             new StepReport(
                 "job-7",
                 41,
@@ -100,7 +101,8 @@ class TaskMessageSerializationTest {
                 0.93,
                 1e-3,
                 "ab".repeat(32),
-                "cd".repeat(32)),
+                "cd".repeat(32),
+                "cpu-test"),
             new StageFailed(
                 "job-7", 41, 1, 0, "w-1-0", "no tensor from peer w-0-0 within 30000 ms"),
             new StageReady("job-7", 1, 0, "w-1-0", 42, true, null),
@@ -126,7 +128,8 @@ class TaskMessageSerializationTest {
                     0.93,
                     1e-3,
                     "ab".repeat(32),
-                    "cd".repeat(32))),
+                    "cd".repeat(32),
+                    "cpu-test")),
             new CheckpointSaved("job-7", 42, 1, "w-1-0", "ab".repeat(32), 123_456),
             new CheckpointRef("http://10.0.0.1:8080/internal/checkpoints/x", "ab".repeat(32), 40),
             new StageHostCommand.Prepare(
@@ -199,7 +202,8 @@ class TaskMessageSerializationTest {
 
   @Test
   void reportComputesBubbleShare() {
-    StepReport r = new StepReport("j", 0, 0, 0, "w", Double.NaN, 1, 1, 300, 100, 0, 1, 1, "", "");
+    StepReport r =
+        new StepReport("j", 0, 0, 0, "w", Double.NaN, 1, 1, 300, 100, 0, 1, 1, "", "", "cpu-test");
     assertThat(r.hasLoss()).isFalse();
     assertThat(r.bubbleShare()).isEqualTo(0.25);
   }

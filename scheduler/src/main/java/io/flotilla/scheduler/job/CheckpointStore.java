@@ -233,6 +233,15 @@ public final class CheckpointStore {
     }
   }
 
+  /**
+   * The job's verification log (JSON Lines, see {@link
+   * io.flotilla.scheduler.verify.VerificationLog}), kept beside its checkpoint shards so that it
+   * follows the job to whichever scheduler node runs it.
+   */
+  public Path verificationLog(String jobId) {
+    return jobDirectory(jobId).resolve("verification.jsonl");
+  }
+
   private Path jobDirectory(String jobId) {
     if (!jobId.matches("[A-Za-z0-9._-]+") || jobId.startsWith(".")) {
       throw new IllegalArgumentException("not a job id: " + jobId);

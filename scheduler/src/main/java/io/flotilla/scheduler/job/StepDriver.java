@@ -13,6 +13,13 @@ import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.PlanResult;
+import io.flotilla.scheduler.verify.Execution;
+import io.flotilla.scheduler.verify.TaskKey;
+import io.flotilla.scheduler.verify.Tolerance;
+import io.flotilla.scheduler.verify.Verdict;
+import io.flotilla.scheduler.verify.VerificationLog;
+import io.flotilla.scheduler.verify.Verifier;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,10 +29,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -168,6 +180,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private long step;
   private long stepStartNanos;
   private final Map<String, TaskMessage> recovered = new LinkedHashMap<>();
+  private final Verifier verifier;
+  private final Executor blocking;
+  private CompletableFuture<Void> logWrites = CompletableFuture.completedFuture(null);
+  private VerificationLog verificationLog; // opened on the blocking dispatcher, used only there
+  private final org.slf4j.Logger logger;
 
   private StepDriver(
       ActorContext<Command> ctx,
@@ -198,6 +215,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     this.stepsCompleted = state.stepsCompleted();
     this.assignments = assignments(jobId, spec, plan, workers);
     this.replies = ctx.messageAdapter(TaskMessage.class, Reply::new);
+    this.verifier = new Verifier(Tolerance.of(spec.verification()), 2);
+    this.logger = ctx.getLog();
+    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     ctx.getSystem()
         .receptionist()
         .tell(
@@ -252,6 +272,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
+        .onSignal(PostStop.class, signal -> onPostStop())
         .onMessage(HostsListed.class, this::onHostsListed)
         .onMessage(Reply.class, this::onReply)
         .onMessage(Continue.class, this::onContinue)
@@ -597,9 +618,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   /**
    * Replicas of a stage hold bit-identical parameters after a synchronous step (the ring all-reduce
-   * hands every replica the same sum), so their parameter digests must agree. A replica outvoted by
-   * a strict majority of its stage is reported as an invalid result; without a majority nobody is
-   * blamed. Either way the step is not journaled and the run goes back to its last checkpoint.
+   * hands every replica the same sum), so their parameter digests must agree: each stage's replicas
+   * are the redundant executions of one task for the {@link Verifier}. A replica outvoted by a
+   * quorum of its stage is reported as an invalid result; without a quorum nobody is blamed. Either
+   * way the step is not journaled and the run goes back to its last checkpoint, so only accepted
+   * results enter the model. Every verdict goes to the job's verification log.
    *
    * @return why the step is refused, or null when every stage agrees
    */
@@ -607,39 +630,79 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (spec.parallelism().gradientSync() == io.flotilla.protocol.job.GradientSync.DILOCO) {
       return null; // DiLoCo replicas differ between synchronisations by design
     }
-    Map<Integer, Map<String, List<String>>> byStage = new HashMap<>();
+    Map<Integer, List<Execution>> byStage = new TreeMap<>();
     for (StepReport r : reports) {
       byStage
-          .computeIfAbsent(r.stage(), k -> new HashMap<>())
-          .computeIfAbsent(r.parameterDigest(), k -> new ArrayList<>())
-          .add(r.workerId());
+          .computeIfAbsent(r.stage(), k -> new ArrayList<>())
+          .add(Execution.ofDigest(r.workerId(), r.determinismClass(), r.parameterDigest()));
     }
+    String refusal = null;
     for (var stage : byStage.entrySet()) {
-      Map<String, List<String>> digests = stage.getValue();
-      if (digests.size() <= 1) {
+      List<Execution> executions = stage.getValue();
+      if (executions.size() < 2) {
+        continue; // nothing to compare with; adaptive checks are the verifier's to schedule
+      }
+      Verdict verdict = verifier.verify(executions);
+      log(
+          VerificationLog.Entry.of(
+              new TaskKey(jobId, step, stage.getKey(), 0),
+              executions,
+              verdict,
+              System.currentTimeMillis()));
+      if (refusal != null || verdict instanceof Verdict.Accepted a && a.dissenting().isEmpty()) {
         continue;
       }
-      int replicas = digests.values().stream().mapToInt(List::size).sum();
-      List<String> majority =
-          digests.values().stream().filter(w -> 2 * w.size() > replicas).findFirst().orElse(null);
-      List<String> dissenters = new ArrayList<>();
-      digests.values().stream().filter(w -> w != majority).forEach(dissenters::addAll);
-      String reason =
+      String prefix =
           "the replicas of stage "
               + stage.getKey()
               + " report different parameters after step "
-              + step
-              + (majority == null
-                  ? " and none has a majority: " + digests.values()
-                  : "; " + dissenters + " disagree with " + majority);
-      if (majority != null) {
-        dissenters.forEach(w -> manager.tell(new Dissent(w, reason)));
+              + step;
+      if (verdict instanceof Verdict.Accepted a) {
+        refusal = prefix + "; " + a.dissenting() + " disagree with " + a.agreeing();
+        String reason = refusal;
+        a.dissenting().forEach(w -> manager.tell(new Dissent(w, reason)));
       } else {
-        manager.tell(new Suspects(List.copyOf(dissenters)));
+        refusal =
+            prefix
+                + " and none has a quorum: "
+                + executions.stream().map(e -> e.workerId() + "=" + e.digest()).toList();
+        manager.tell(
+            new Suspects(executions.stream().map(Execution::workerId).distinct().toList()));
       }
-      return reason;
     }
-    return null;
+    return refusal;
+  }
+
+  /** Appends to the verification log off the actor's thread, keeping the order of verdicts. */
+  private void log(VerificationLog.Entry entry) {
+    logWrites =
+        logWrites.thenRunAsync(
+            () -> {
+              try {
+                if (verificationLog == null) {
+                  verificationLog = VerificationLog.open(store.verificationLog(jobId));
+                }
+                verificationLog.append(entry);
+              } catch (IOException | RuntimeException e) {
+                logger.warn("Job {}: cannot write the verification log: {}", jobId, e.toString());
+              }
+            },
+            blocking);
+  }
+
+  private Behavior<Command> onPostStop() {
+    logWrites.thenRunAsync(
+        () -> {
+          try {
+            if (verificationLog != null) {
+              verificationLog.close();
+            }
+          } catch (IOException e) {
+            logger.warn("Job {}: cannot close the verification log: {}", jobId, e.toString());
+          }
+        },
+        blocking);
+    return this;
   }
 
   private void saveCheckpoint(long done) {

@@ -194,7 +194,8 @@ public final class FaultInjector {
         report.gradNorm(),
         report.lr(),
         old.gradientDigest(),
-        old.parameterDigest());
+        old.parameterDigest(),
+        report.determinismClass());
   }
 
   /** What the worker advertises: inflated GFLOP/s and memory under lie-capabilities. */

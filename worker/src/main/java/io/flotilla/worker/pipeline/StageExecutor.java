@@ -428,7 +428,8 @@ public final class StageExecutor implements AutoCloseable {
         norm,
         lr,
         gradientDigest,
-        parameterDigest);
+        parameterDigest,
+        backend.determinismClass());
   }
 
   private ForwardContext context(long step, int microBatch) {

@@ -183,6 +183,6 @@ class FaultInjectorTest {
 
   private static StepReport report(long step, String digest) {
     return new StepReport(
-        "job", step, 0, 0, "w", Double.NaN, 8, 8, 1, 0, 0, 1.0, 0.01, digest, digest);
+        "job", step, 0, 0, "w", Double.NaN, 8, 8, 1, 0, 0, 1.0, 0.01, digest, digest, "cpu-test");
   }
 }
