@@ -2,12 +2,14 @@ package io.flotilla.deploy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.NodeConfig;
 import io.flotilla.gossip.SeedAddress;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.SchedulerNode;
+import io.flotilla.worker.SgemmBenchmark;
 import io.flotilla.worker.WorkerNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,6 +32,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 public final class LocalCluster implements AutoCloseable {
 
+  private static final String CPU_GFLOPS = "flotilla.worker.agent.benchmark.cpu-gflops";
+
   private final FlotillaNode seed;
   private final SchedulerNode scheduler;
   private final List<WorkerNode> workers;
@@ -37,6 +41,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Process> workerProcesses = new ArrayList<>();
   private boolean crashableWorkers;
   private Config base;
+  private double sharedCpuGflops;
 
   private LocalCluster(
       FlotillaNode seed, SchedulerNode scheduler, List<WorkerNode> workers, Path journalDirectory) {
@@ -55,8 +60,12 @@ public final class LocalCluster implements AutoCloseable {
   public void startWorkerProcesses(int first, int count, Config config, boolean inheritLogs)
       throws IOException {
     Path conf = journalDirectory.resolve("worker.conf");
+    Config withSpeed =
+        fixesSpeed(config)
+            ? config
+            : config.withValue(CPU_GFLOPS, ConfigValueFactory.fromAnyRef(sharedCpuGflops()));
     Files.writeString(
-        conf, config.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
+        conf, withSpeed.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> jvm = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
     jvm.removeIf(a -> a.startsWith("-agentlib") || a.startsWith("-javaagent"));
@@ -161,6 +170,10 @@ public final class LocalCluster implements AutoCloseable {
    * settings over the cluster's (for example fault injection), and returns it.
    */
   public WorkerNode addWorker(String id, Config extra) {
+    Config speed =
+        fixesSpeed(extra)
+            ? ConfigFactory.empty()
+            : ConfigFactory.parseMap(java.util.Map.of(CPU_GFLOPS, sharedCpuGflops()));
     WorkerNode worker =
         WorkerNode.start(
             NodeConfig.overrides()
@@ -174,9 +187,35 @@ public final class LocalCluster implements AutoCloseable {
                 .set("flotilla.worker.data-plane.port", 0)
                 .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
                 .set("pekko.coordinated-shutdown.run-by-actor-system-terminate", !crashableWorkers)
-                .over(extra.withFallback(base)));
+                .over(extra.withFallback(speed).withFallback(base)));
     workers.add(worker);
     return worker;
+  }
+
+  private static boolean fixesSpeed(Config config) {
+    return config.hasPath(CPU_GFLOPS) && config.getDouble(CPU_GFLOPS) > 0;
+  }
+
+  /**
+   * The sgemm speed every worker of this cluster advertises, measured once: the workers share this
+   * machine's cores, so self-benchmarks run by all of them at once would disturb each other and
+   * give the planner noise instead of speeds (unless the configuration fixes a speed).
+   */
+  private double sharedCpuGflops() {
+    if (sharedCpuGflops == 0) {
+      Config c = base.withFallback(ConfigFactory.defaultReference()).resolve();
+      double configured = c.getDouble(CPU_GFLOPS);
+      sharedCpuGflops =
+          configured > 0
+              ? configured
+              : Math.max(
+                  0.01,
+                  SgemmBenchmark.run(
+                          c.getInt("flotilla.worker.agent.benchmark.matrix-size"),
+                          c.getDuration("flotilla.worker.agent.benchmark.min-duration"))
+                      .gflops());
+    }
+    return sharedCpuGflops;
   }
 
   /**

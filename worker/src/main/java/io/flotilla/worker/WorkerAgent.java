@@ -150,7 +150,9 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       WorkerAgentSettings settings, BackendSelector.Selection compute) {
     try {
       SgemmBenchmark.Result cpu =
-          SgemmBenchmark.run(settings.benchmarkMatrixSize(), settings.benchmarkMinDuration());
+          settings.benchmarkCpuGflops() > 0
+              ? new SgemmBenchmark.Result(settings.benchmarkCpuGflops(), 0, "configured")
+              : SgemmBenchmark.run(settings.benchmarkMatrixSize(), settings.benchmarkMinDuration());
       GpuInfo gpu = null;
       if (compute.backend() instanceof CudaBackend cuda) {
         double tflops =

@@ -19,6 +19,7 @@ import java.util.TreeMap;
  * @param benchmarkMatrixSize sgemm matrix size
  * @param benchmarkGpuMatrixSize cuBLAS sgemm matrix size on a CUDA worker
  * @param benchmarkMinDuration how long the self-benchmark measures
+ * @param benchmarkCpuGflops CPU GFLOP/s to advertise instead of measuring, 0 to measure
  */
 public record WorkerAgentSettings(
     String id,
@@ -29,12 +30,19 @@ public record WorkerAgentSettings(
     Precision precision,
     int benchmarkMatrixSize,
     int benchmarkGpuMatrixSize,
-    Duration benchmarkMinDuration) {
+    Duration benchmarkMinDuration,
+    double benchmarkCpuGflops) {
 
   public WorkerAgentSettings {
     labels = Map.copyOf(labels);
     if (cores < 0) {
       throw new IllegalArgumentException("flotilla.worker.agent.cores must be >= 0, was " + cores);
+    }
+    if (!(benchmarkCpuGflops >= 0) || Double.isInfinite(benchmarkCpuGflops)) {
+      throw new IllegalArgumentException(
+          "flotilla.worker.agent.benchmark.cpu-gflops must be a finite number >= 0 (0 measures),"
+              + " was "
+              + benchmarkCpuGflops);
     }
     if (benchmarkGpuMatrixSize < 64 || benchmarkGpuMatrixSize > 16384) {
       throw new IllegalArgumentException(
@@ -59,7 +67,8 @@ public record WorkerAgentSettings(
         parse("precision", () -> Precision.parse(c.getString("precision"))),
         c.getInt("benchmark.matrix-size"),
         c.getInt("benchmark.gpu-matrix-size"),
-        c.getDuration("benchmark.min-duration"));
+        c.getDuration("benchmark.min-duration"),
+        c.getDouble("benchmark.cpu-gflops"));
   }
 
   private static <T> T parse(String key, java.util.function.Supplier<T> value) {
