@@ -99,6 +99,7 @@ public final class FlotillaNode implements AutoCloseable {
           JoinWatcher.create(settings.seeds(), settings.joinProgressLogInterval()),
           "flotillaJoinWatcher",
           Props.empty());
+      GossipMetrics.get(system);
       WorkerRegistryExtension.get(system);
       ReputationExtension.get(system);
       Optional<String> uri = Optional.empty();
@@ -109,7 +110,8 @@ public final class FlotillaNode implements AutoCloseable {
           "Flotilla node {} started with roles {}{}",
           self,
           settings.roles(),
-          uri.map(u -> "; health at " + u + "/health/ready").orElse(""));
+          uri.map(u -> "; health at " + u + "/health/ready, metrics at " + u + "/metrics")
+              .orElse(""));
       return new FlotillaNode(system, settings, uri);
     } catch (RuntimeException e) {
       system.terminate();

@@ -126,6 +126,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   private final Duration writeTimeout;
   private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
   private Map<String, WorkerCapabilities> current = Map.of();
+  private final GossipMetrics metrics;
 
   private WorkerRegistry(
       ActorContext<Command> context,
@@ -137,6 +138,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.cluster = Cluster.get(context.getSystem());
     this.writeTimeout = settings.registryWriteTimeout();
+    this.metrics = GossipMetrics.get(context.getSystem());
     replicator.subscribe(KEY, InternalChanged::new);
     cluster
         .subscriptions()
@@ -222,11 +224,13 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   private Behavior<Command> onChanged(InternalChanged msg) {
     if (msg.r() instanceof Replicator.Changed<LWWMap<String, WorkerCapabilities>> changed) {
       current = Map.copyOf(changed.get(KEY).getEntries());
+      metrics.registeredWorkers(current.size());
       Workers snapshot = new Workers(current);
       subscribers.forEach(s -> s.tell(snapshot));
       pruneDeparted();
     } else if (msg.r() instanceof Replicator.Deleted<?>) {
       current = Map.of();
+      metrics.registeredWorkers(0);
     }
     return this;
   }

@@ -5,8 +5,10 @@ import io.flotilla.protocol.identity.SignatureVerifier;
 import io.flotilla.protocol.identity.WorkReceipt;
 import io.flotilla.protocol.identity.WorkerRegistration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -122,10 +124,38 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
 
   /** The bridge over {@code ledger}, opened by the factory when the bridge starts. */
   public static Behavior<Command> create(LedgerSettings settings, Supplier<Ledger> ledgerFactory) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> new LedgerBridge(context, timers, settings, ledgerFactory.get())));
+    Behavior<Command> bridge =
+        Behaviors.setup(
+            context ->
+                Behaviors.withTimers(
+                    timers -> new LedgerBridge(context, timers, settings, ledgerFactory.get())));
+    // Log lines about one job or worker carry its id in the MDC (jobId, workerId).
+    return Behaviors.withMdc(Command.class, LedgerBridge::mdcOf, bridge);
+  }
+
+  private static Map<String, String> mdcOf(Command command) {
+    Map<String, String> mdc = new HashMap<>();
+    switch (command) {
+      case OpenJob m -> mdc.put("jobId", m.jobId());
+      case GetJob m -> mdc.put("jobId", m.jobId());
+      case CloseJob m -> mdc.put("jobId", m.jobId());
+      case RegisterWorker m -> mdc.put("workerId", m.registration().workerId());
+      case SubmitReceipt m -> receiptMdc(m.receipt(), mdc);
+      case Intake m -> receiptMdc(m.request().receipt(), mdc);
+      default -> {
+        // Not about one job or worker.
+      }
+    }
+    return mdc;
+  }
+
+  private static void receiptMdc(WorkReceipt receipt, Map<String, String> mdc) {
+    if (receipt.jobId() != null) {
+      mdc.put("jobId", receipt.jobId());
+    }
+    if (receipt.workerId() != null) {
+      mdc.put("workerId", receipt.workerId());
+    }
   }
 
   private final LedgerSettings settings;
@@ -134,6 +164,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
   private final BoundedSourceQueue<String> intake;
   private final Set<ActorRef<LedgerEvent>> subscribers = new HashSet<>();
   private boolean reconciling;
+  private final LedgerMetrics metrics;
 
   private LedgerBridge(
       ActorContext<Command> context,
@@ -143,6 +174,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
     super(context);
     this.settings = settings;
     this.ledger = ledger;
+    this.metrics = LedgerMetrics.get(context.getSystem());
     this.blocking =
         context
             .getSystem()
@@ -331,12 +363,14 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
   private Behavior<Command> onIntake(Intake m) {
     ActorRef<StatusReply<ReceiptAccepted>> replyTo = m.request().replyTo();
     if (m.outcome().isEmpty()) {
+      metrics.receipt(LedgerMetrics.Receipt.REJECTED);
       getContext().getLog().warn("{}", m.rejection());
       replyTo.tell(StatusReply.error(m.rejection()));
       return this;
     }
     Payment payment = m.payment().orElseThrow();
     String id = payment.receiptId();
+    metrics.receipt(LedgerMetrics.Receipt.valueOf(m.outcome().get().name()));
     switch (m.outcome().get()) {
       case ACCEPTED -> {
         replyTo.tell(
@@ -395,6 +429,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
         return new Settled(List.of(), "", false);
       }
       boolean settledNow = ledger.settle(batch.get());
+      refreshBalances();
       return new Settled(settledNow ? List.of(batch.get()) : List.of(), "", false);
     } catch (RuntimeException e) {
       return new Settled(List.of(), rootMessage(e), false);
@@ -406,7 +441,13 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
       reconciling = true;
       getContext()
           .pipeToSelf(
-              CompletableFuture.supplyAsync(ledger::reconcile, blocking),
+              CompletableFuture.supplyAsync(
+                  () -> {
+                    List<SettlementBatch> settled = ledger.reconcile();
+                    refreshBalances();
+                    return settled;
+                  },
+                  blocking),
               (batches, failure) ->
                   failure != null
                       ? new Settled(List.of(), rootMessage(failure), true)
@@ -420,6 +461,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
       reconciling = false;
     }
     if (!m.failure().isEmpty()) {
+      metrics.settlementFailed();
       getContext()
           .getLog()
           .warn(
@@ -429,6 +471,7 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
     }
     List<BatchSettled> events = new ArrayList<>();
     for (SettlementBatch b : m.batches()) {
+      metrics.settled(b);
       events.add(new BatchSettled(b.batchId(), b.payments().size(), b.total()));
       getContext()
           .getLog()
@@ -447,7 +490,19 @@ public final class LedgerBridge extends AbstractBehavior<LedgerBridge.Command> {
     return this;
   }
 
+  /** Reads the ledger's balances into the gauges; runs on the blocking dispatcher. */
+  private void refreshBalances() {
+    try {
+      metrics.balances(ledger.balances(), ledger.unsettledReceipts());
+    } catch (RuntimeException e) {
+      // Metrics never fail a settlement; the next reconciliation reads them again.
+      org.slf4j.LoggerFactory.getLogger(LedgerBridge.class)
+          .debug("cannot read the ledger's balances for metrics: {}", e.toString());
+    }
+  }
+
   private Behavior<Command> onPostStop() {
+    metrics.stopped();
     ledger.close();
     return this;
   }

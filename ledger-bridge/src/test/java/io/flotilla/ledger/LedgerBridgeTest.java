@@ -7,7 +7,9 @@ import com.typesafe.config.ConfigFactory;
 import io.flotilla.protocol.identity.WorkReceipt;
 import io.flotilla.protocol.identity.WorkerIdentity;
 import io.flotilla.protocol.identity.WorkerRegistration;
+import io.flotilla.protocol.metrics.NodeMetrics;
 import io.flotilla.protocol.testing.SerializationAssertions;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -152,6 +154,34 @@ class LedgerBridgeTest {
     LedgerBridge.JobStatus job =
         this.<LedgerBridge.JobStatus>ok(r -> new LedgerBridge.GetJob("j1", r));
     assertThat(job.settled()).isEqualTo(44);
+
+    MeterRegistry meters = NodeMetrics.get(kit.system()).registry();
+    assertThat(meters.get("flotilla.ledger.receipts").tag("outcome", "accepted").counter().count())
+        .isEqualTo(5);
+    assertThat(meters.get("flotilla.ledger.payments").counter().count()).isEqualTo(5);
+    assertThat(meters.get("flotilla.ledger.settled").counter().count()).isEqualTo(44);
+    assertThat(meters.get("flotilla.ledger.batches").counter().count()).isGreaterThanOrEqualTo(2);
+    kit.createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertThat(
+                      meters
+                          .get("flotilla.ledger.balance")
+                          .tag("account", "worker")
+                          .gauge()
+                          .value())
+                  .isEqualTo(44);
+              assertThat(
+                      meters
+                          .get("flotilla.ledger.balance")
+                          .tag("account", "escrow")
+                          .gauge()
+                          .value())
+                  .isEqualTo(956);
+              assertThat(meters.get("flotilla.ledger.unsettled.receipts").gauge().value()).isZero();
+              return null;
+            });
     assertThat(job.remaining()).isEqualTo(956);
     assertThat(job.paused()).isFalse();
 
@@ -187,7 +217,10 @@ class LedgerBridgeTest {
     WorkReceipt signed = alice.sign(receipt("j2", "t4", "w-a", 100));
     WorkReceipt tampered =
         new WorkReceipt("j2", "t5", "w-a", 100, signed.completedAtMs(), signed.signature());
-    LoggingTestKit.warn("forged receipt j2/t5/w-a").expect(kit.system(), () -> reject(tampered));
+    // The warning carries the job and the worker the receipt names, for structured logs.
+    LoggingTestKit.warn("forged receipt j2/t5/w-a")
+        .withMdc(Map.of("jobId", "j2", "workerId", "w-a"))
+        .expect(kit.system(), () -> reject(tampered));
     assertThat(reject(alice.sign(receipt("j2", "t6", "w-unknown", 1))))
         .contains("no registered address");
     assertThat(reject(alice.sign(receipt("j-none", "t7", "w-a", 1)))).contains("unknown job");
@@ -203,6 +236,15 @@ class LedgerBridgeTest {
     LedgerBridge.JobStatus job =
         this.<LedgerBridge.JobStatus>ok(r -> new LedgerBridge.GetJob("j2", r));
     assertThat(job.committed()).isEqualTo(5);
+
+    MeterRegistry meters = NodeMetrics.get(kit.system()).registry();
+    assertThat(meters.get("flotilla.ledger.receipts").tag("outcome", "accepted").counter().count())
+        .isEqualTo(1);
+    assertThat(meters.get("flotilla.ledger.receipts").tag("outcome", "duplicate").counter().count())
+        .isEqualTo(1);
+    // unsigned, forged, tampered, unregistered worker, unknown job
+    assertThat(meters.get("flotilla.ledger.receipts").tag("outcome", "rejected").counter().count())
+        .isEqualTo(5);
   }
 
   @Test

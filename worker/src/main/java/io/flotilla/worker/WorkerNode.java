@@ -25,6 +25,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * A running worker node: a {@link FlotillaNode} with the worker role, its {@link WorkerAgent}, and
@@ -114,8 +115,11 @@ public final class WorkerNode implements AutoCloseable {
     ActorRef<WorkerAgent.Command> agent =
         node.system()
             .systemActorOf(
-                WorkerAgent.create(
-                    workerId, settings, compute, registry, Clock.systemUTC(), faults),
+                Behaviors.withMdc(
+                    WorkerAgent.Command.class,
+                    java.util.Map.of("workerId", workerId),
+                    WorkerAgent.create(
+                        workerId, settings, compute, registry, Clock.systemUTC(), faults)),
                 "flotillaWorkerAgent",
                 Props.empty());
     CoordinatedShutdown.get(Adapter.toClassic(node.system()))
@@ -146,6 +150,7 @@ public final class WorkerNode implements AutoCloseable {
               + " (set another port with --data-port or FLOTILLA_DATA_PORT; 0 picks a free one)",
           e);
     }
+    WorkerMetrics.bind(node.system(), dataPlane);
     CoordinatedShutdown.get(Adapter.toClassic(node.system()))
         .addTask(
             CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),

@@ -143,6 +143,23 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void prometheusScrapesTheMetricsRouteOnThePortTheNodeServesIt() {
+    String defaultPort = NodeEnvironment.defaultOf("flotilla.gossip.http.port");
+    for (Workload w : workloads) {
+      Map<String, String> env = environment(w.container());
+      Map<String, String> annotations = w.template().getMetadata().getAnnotations();
+      assertThat(annotations).as(w.name() + " pod annotations").isNotNull();
+      assertThat(annotations.get("prometheus.io/scrape")).as(w.name()).isEqualTo("true");
+      assertThat(annotations.get("prometheus.io/port"))
+          .as(w.name() + ": the node's HTTP port")
+          .isEqualTo(env.getOrDefault("FLOTILLA_HTTP_PORT", defaultPort));
+      assertThat(annotations.get("prometheus.io/path"))
+          .as(w.name() + ": the route io.flotilla.gossip.http.MetricsRoutes serves")
+          .isEqualTo("/metrics");
+    }
+  }
+
+  @Test
   void clusterAndApiPortsAreTheOnesTheNodesListenOn() {
     for (Workload w : workloads) {
       Container c = w.container();

@@ -220,6 +220,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   private Map<String, BigInteger> counterEntries = Map.of();
   private Map<String, QuarantineStatus> statuses = Map.of();
   private Reputations current = new Reputations(Map.of());
+  private final io.flotilla.gossip.GossipMetrics metrics;
 
   private ReputationRegistry(
       ActorContext<Command> context,
@@ -233,6 +234,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.settings = settings;
     this.clock = clock;
+    this.metrics = io.flotilla.gossip.GossipMetrics.get(context.getSystem());
     counters.subscribe(COUNTERS, CountersChanged::new);
     quarantine.subscribe(QUARANTINE, QuarantineChanged::new);
   }
@@ -513,6 +515,8 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
               s == null ? 0 : s.atEpochMs()));
     }
     Reputations snapshot = new Reputations(records);
+    metrics.quarantinedWorkers(
+        (int) records.values().stream().filter(WorkerReputation::quarantined).count());
     if (!snapshot.equals(current)) {
       current = snapshot;
       subscribers.forEach(sub -> sub.tell(current));

@@ -22,6 +22,7 @@ import java.util.Optional;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -118,22 +119,26 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       LinkStore links,
       JobSettings settings,
       Clock clock) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers ->
-                    new JobManager(
-                        ctx,
-                        timers,
-                        jobId,
-                        shard,
-                        registry,
-                        store,
-                        ledger,
-                        reputation,
-                        links,
-                        settings,
-                        clock)));
+    // Every log line of the manager and its step driver names the job.
+    return Behaviors.withMdc(
+        Command.class,
+        java.util.Map.of("jobId", jobId),
+        Behaviors.setup(
+            ctx ->
+                Behaviors.withTimers(
+                    timers ->
+                        new JobManager(
+                            ctx,
+                            timers,
+                            jobId,
+                            shard,
+                            registry,
+                            store,
+                            ledger,
+                            reputation,
+                            links,
+                            settings,
+                            clock))));
   }
 
   private final ActorContext<Command> ctx;
@@ -160,6 +165,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private int drivers;
   private boolean backingOff;
   private boolean paymentsGaveUp;
+  private final JobMetrics metrics;
+
+  /** Set once recovery completed: events replayed before it are not counted again. */
+  private boolean recovered;
 
   private JobManager(
       ActorContext<Command> ctx,
@@ -190,6 +199,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     this.snapshotEveryEvents = settings.snapshotEveryEvents();
     this.store = store;
     this.orchestration = settings.orchestration();
+    this.metrics = JobMetrics.get(ctx.getSystem());
     registry.tell(
         new WorkerRegistry.SubscribeWorkers(
             ctx.messageAdapter(WorkerRegistry.Workers.class, WorkersChanged::new)));
@@ -233,6 +243,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                       jobId,
                       msg.workerIds());
               suspects.addAll(msg.workerIds());
+              metrics.verified(JobMetrics.Verification.UNDECIDED, msg.workerIds().size());
               return Effect().none();
             })
         .onCommand(
@@ -262,7 +273,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   @Override
   public SignalHandler<JobView> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::passivateIfEnded)
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              recovered = true;
+              metrics.recovered(state);
+              passivateIfEnded(state);
+            })
+        .onSignal(PostStop.instance(), state -> metrics.stopped(jobId))
         .build();
   }
 
@@ -293,7 +311,16 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   @Override
   public EventHandler<JobView, JobEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(JobView::apply);
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onAnyEvent(
+            (state, event) -> {
+              JobView next = state.apply(event);
+              if (recovered) {
+                metrics.applied(state, event, next);
+              }
+              return next;
+            });
   }
 
   private Effect<JobEvent, JobView> onSubmit(JobView state, Submit cmd) {
@@ -386,6 +413,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   /** Every planned worker's results up to a stored checkpoint agreed with their replicas'. */
   private Effect<JobEvent, JobView> onVerified(JobView state, StepDriver.Verified msg) {
+    metrics.verified(JobMetrics.Verification.VALID, msg.workerIds().size());
     for (String w : msg.workerIds()) {
       ctx.askWithStatus(
           org.apache.pekko.Done.class,
@@ -400,6 +428,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** A worker's result disagreed with the other replicas of its stage: an invalid result. */
   private Effect<JobEvent, JobView> onDissent(JobView state, StepDriver.Dissent msg) {
     ctx.getLog().warn("Job {}: invalid result from {}: {}", jobId, msg.workerId(), msg.reason());
+    metrics.verified(JobMetrics.Verification.INVALID, 1);
     ctx.askWithStatus(
         org.apache.pekko.Done.class,
         reputation,
@@ -428,14 +457,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     ActorRef<StepDriver.Command> d =
         ctx.spawn(
-            StepDriver.create(
-                state,
-                workers.byId(),
-                store,
-                links,
-                orchestration,
-                ctx.getSelf(),
-                JobPayments.paid(state.spec()) ? receipts : null),
+            Behaviors.withMdc(
+                StepDriver.Command.class,
+                java.util.Map.of("jobId", jobId),
+                StepDriver.create(
+                    state,
+                    workers.byId(),
+                    store,
+                    links,
+                    orchestration,
+                    ctx.getSelf(),
+                    JobPayments.paid(state.spec()) ? receipts : null)),
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;

@@ -105,9 +105,22 @@ public final class StageHost extends AbstractBehavior<Object> {
       StageHostSettings settings,
       WorkerIdentity identity,
       FaultInjector faults) {
-    return Behaviors.<Object>setup(
-            ctx -> new StageHost(ctx, transport, pipeline, settings, identity, faults))
+    Behavior<Object> host =
+        Behaviors.setup(ctx -> new StageHost(ctx, transport, pipeline, settings, identity, faults));
+    // Every log line of the host names its worker and, where the message concerns one, the job.
+    return Behaviors.withMdc(
+            Object.class, Map.of("workerId", transport.workerId()), StageHost::mdcOf, host)
         .narrow();
+  }
+
+  private static Map<String, String> mdcOf(Object message) {
+    if (message instanceof StageHostCommand command) {
+      return Map.of("jobId", command.jobId());
+    }
+    if (message instanceof Built built) {
+      return Map.of("jobId", built.order().jobId());
+    }
+    return Map.of();
   }
 
   private final TensorTransport transport;

@@ -64,6 +64,10 @@ public final class TensorTransport implements AutoCloseable {
   private final Map<String, String> abortedJobSources = new ConcurrentHashMap<>();
   private final AtomicLong transferIds;
   private final AtomicLong rejectedTensors = new AtomicLong();
+  private final AtomicLong sentTensors = new AtomicLong();
+  private final AtomicLong sentBytes = new AtomicLong();
+  private final AtomicLong receivedTensors = new AtomicLong();
+  private final AtomicLong receivedBytes = new AtomicLong();
   private final DataPlaneEndpoint endpoint;
 
   private TensorTransport(
@@ -189,17 +193,21 @@ public final class TensorTransport implements AutoCloseable {
   CompletableFuture<Void> send(
       DataPlanePeer peer, TensorHeader header, ByteBuffer payload, boolean corruptChecksum) {
     ByteBuffer view = payload.duplicate();
+    long bytes = view.remaining();
     return CompletableFuture.runAsync(
-        () ->
-            publisher(peer)
-                .send(
-                    transferIds.incrementAndGet(),
-                    header,
-                    view,
-                    workerIdBytes,
-                    settings.peerTimeout().toNanos(),
-                    DataPlaneDriver.activeIdleStrategy(settings),
-                    corruptChecksum),
+        () -> {
+          publisher(peer)
+              .send(
+                  transferIds.incrementAndGet(),
+                  header,
+                  view,
+                  workerIdBytes,
+                  settings.peerTimeout().toNanos(),
+                  DataPlaneDriver.activeIdleStrategy(settings),
+                  corruptChecksum);
+          sentTensors.incrementAndGet();
+          sentBytes.addAndGet(bytes);
+        },
         sendExecutor);
   }
 
@@ -310,6 +318,26 @@ public final class TensorTransport implements AutoCloseable {
     return rejectedTensors.get();
   }
 
+  /** Tensors sent completely so far (every frame in the publication). */
+  public long sentTensors() {
+    return sentTensors.get();
+  }
+
+  /** Payload bytes of the tensors sent completely so far. */
+  public long sentBytes() {
+    return sentBytes.get();
+  }
+
+  /** Tensors that arrived complete with a matching checksum so far. */
+  public long receivedTensors() {
+    return receivedTensors.get();
+  }
+
+  /** Payload bytes of the tensors that arrived complete so far. */
+  public long receivedBytes() {
+    return receivedBytes.get();
+  }
+
   private CompletableFuture<ReceivedTensor> slot(TensorKey key) {
     return slots.computeIfAbsent(key, k -> new CompletableFuture<>());
   }
@@ -390,6 +418,8 @@ public final class TensorTransport implements AutoCloseable {
   private final class Sink implements TensorAdapter.Sink {
     @Override
     public void onTensor(ReceivedTensor tensor) {
+      receivedTensors.incrementAndGet();
+      receivedBytes.addAndGet(tensor.payload().remaining());
       TensorKey key = tensor.header().keyFrom(tensor.sourceWorkerId());
       if (!abortedJobSources.isEmpty()) {
         // A new tensor of the job from this source: it took the job up again after its abort.

@@ -114,8 +114,15 @@ class TensorTransportTest {
     TensorHeader gradient = TestingTensors.bytesHeader("keys", 1, TensorKind.GRADIENT, 1000);
     ByteBuffer a = TestingTensors.randomBytes(1000, 1);
     ByteBuffer g = TestingTensors.randomBytes(1000, 2);
+    long sentBytes = udpA.sentBytes();
+    long sentTensors = udpA.sentTensors();
+    long receivedBytes = udpB.receivedBytes();
+    long receivedTensors = udpB.receivedTensors();
     udpA.send(udpB.udpPeer(), gradient, g).get(HANG_GUARD_S, TimeUnit.SECONDS);
     udpA.send(udpB.udpPeer(), activation, a).get(HANG_GUARD_S, TimeUnit.SECONDS);
+    // The send counters move when the frames are in the publication.
+    assertThat(udpA.sentBytes()).isEqualTo(sentBytes + 2000);
+    assertThat(udpA.sentTensors()).isEqualTo(sentTensors + 2);
 
     ReceivedTensor gotActivation =
         udpB.receive(activation.keyFrom("worker-a"), TIMEOUT).get(HANG_GUARD_S, TimeUnit.SECONDS);
@@ -123,6 +130,8 @@ class TensorTransportTest {
         udpB.receive(gradient.keyFrom("worker-a"), TIMEOUT).get(HANG_GUARD_S, TimeUnit.SECONDS);
     assertThat(gotActivation.payload().mismatch(a)).isEqualTo(-1);
     assertThat(gotGradient.payload().mismatch(g)).isEqualTo(-1);
+    assertThat(udpB.receivedBytes()).isEqualTo(receivedBytes + 2000);
+    assertThat(udpB.receivedTensors()).isEqualTo(receivedTensors + 2);
   }
 
   @Test
