@@ -194,6 +194,7 @@
           el('td', {}, c.gpu ? `${c.gpu.model} (${bytes(c.gpu.memory_bytes)})` : '–'),
           el('td', {}, labels || '–'),
           el('td', { class: 'mono', title: c.wallet_address || '' }, short(c.wallet_address)),
+          el('td', { class: 'num' }, int(r.tasks_done)),
           el('td', { class: 'num' }, int(r.valid_results)),
           el('td', { class: 'num' }, int(r.invalid_results)),
           el('td', { class: 'num' }, int(r.consecutive_valid)),
