@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -73,25 +74,31 @@ public final class JobRoutes extends AllDirectives {
 
   /** All routes, with JSON errors for rejections and failures. */
   public Route route() {
-    return handleExceptions(
-        exceptions(),
+    return withErrors(this::jobsRoute);
+  }
+
+  /**
+   * {@code inner} with the API's JSON errors: rejections (unknown paths 404, unsupported methods
+   * 405, bodies over the limit 413) and failures as {@code {"error": ...}}.
+   */
+  public Route withErrors(Supplier<Route> inner) {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), inner));
+  }
+
+  /** The routes under {@code /jobs}, without error handling. */
+  Route jobsRoute() {
+    return pathPrefix(
+        "jobs",
         () ->
-            handleRejections(
-                rejections(),
-                () ->
-                    pathPrefix(
-                        "jobs",
-                        () ->
-                            authenticated(
-                                team ->
-                                    concat(
-                                        pathEndOrSingleSlash(
-                                            () ->
-                                                concat(
-                                                    post(() -> submitRoute(team)),
-                                                    get(() -> completeWithFuture(list(team))))),
-                                        pathPrefix(
-                                            PathMatchers.segment(), id -> jobRoute(team, id)))))));
+            authenticated(
+                team ->
+                    concat(
+                        pathEndOrSingleSlash(
+                            () ->
+                                concat(
+                                    post(() -> submitRoute(team)),
+                                    get(() -> completeWithFuture(list(team))))),
+                        pathPrefix(PathMatchers.segment(), id -> jobRoute(team, id)))));
   }
 
   private Route submitRoute(String team) {

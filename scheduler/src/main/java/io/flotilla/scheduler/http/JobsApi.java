@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
-/** The jobs API bound to its port on a scheduler node. */
+/** The jobs API and the web dashboard, bound to their port on a scheduler node. */
 public final class JobsApi implements AutoCloseable {
 
   private final ServerBinding binding;
@@ -26,13 +26,21 @@ public final class JobsApi implements AutoCloseable {
    */
   public static JobsApi start(ActorSystem<?> system, Jobs jobs, HttpSettings settings) {
     try {
+      JobRoutes jobRoutes = new JobRoutes(system, jobs, settings);
+      CheckpointRoutes checkpointRoutes = new CheckpointRoutes(system, jobs.checkpoints());
+      DashboardRoutes dashboardRoutes = new DashboardRoutes(system, jobs.settings().askTimeout());
+      // One error handler over all routes, so that a path one of them knows answers 405 for a
+      // method it does not support rather than another's 404.
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.host(), settings.port())
               .bind(
-                  concat(
-                      new CheckpointRoutes(system, jobs.checkpoints()).route(),
-                      new JobRoutes(system, jobs, settings).route()))
+                  jobRoutes.withErrors(
+                      () ->
+                          concat(
+                              checkpointRoutes.route(),
+                              dashboardRoutes.route(),
+                              jobRoutes.jobsRoute())))
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       return new JobsApi(binding);
