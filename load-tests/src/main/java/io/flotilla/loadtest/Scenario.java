@@ -103,7 +103,7 @@ public enum Scenario {
       case FAULTY ->
           b.replicas(3).faulty(0.1, FaultMode.NOISE, 1.0).paid(true).checkpointEvery(5).build();
       case LEDGER_FLOOD -> b.paid(true).checkpointEvery(1).build();
-      case SCHEDULER_CRASH -> withCrashedScheduler(b.paid(true).build());
+      case SCHEDULER_CRASH -> withCrashedScheduler(b.build());
     };
   }
 

@@ -90,17 +90,21 @@ public final class ScenarioRunner {
         identities[i] = WorkerIdentity.generate();
       }
       List<WorkerProfile> profiles = new ArrayList<>();
-      List<Integer> order = new ArrayList<>();
+      SplittableRandom speeds = new SplittableRandom(p.seed());
+      double[] gflops = new double[p.workers()];
+      List<Integer> bySpeed = new ArrayList<>();
       for (int i = 0; i < p.workers(); i++) {
-        order.add(i);
+        gflops[i] = 50 * Math.exp(0.3 * gaussian(speeds));
+        bySpeed.add(i);
       }
-      Collections.shuffle(order, random);
+      // The planner places jobs on the fastest workers: faulty ones are drawn from every other
+      // of the fastest, so that they do get work and the vote has honest majorities to use.
+      bySpeed.sort((x, y) -> Double.compare(gflops[y], gflops[x]));
       int faultyCount = (int) Math.round(p.faultyShare() * p.workers());
       for (int i = 0; i < faultyCount; i++) {
-        faulty.add(workerId(order.get(i)));
+        faulty.add(workerId(bySpeed.get(Math.min(2 * i, bySpeed.size() - 1))));
       }
       int[] nextWorker = {0};
-      SplittableRandom speeds = new SplittableRandom(p.seed());
       java.util.function.Supplier<WorkerProfile> newProfile =
           () -> {
             int i = nextWorker[0]++;
@@ -121,7 +125,7 @@ public final class ScenarioRunner {
                 identities[i % identities.length],
                 4,
                 16L << 30,
-                50 * Math.exp(0.3 * gaussian(speeds)),
+                i < gflops.length ? gflops[i] : 50 * Math.exp(0.3 * gaussian(speeds)),
                 p.compute(),
                 fs,
                 p.seed() * 1_000_003L + i);
@@ -208,10 +212,16 @@ public final class ScenarioRunner {
           }
         }
         boolean half = now - runStart > durationNanos / 2;
-        if (half && !crashedHosts && p.crashHosts() > 0) {
+        if (half && !crashedHosts && p.crashHosts() > 0 && sim.heldSlots() > 0) {
+          // Crash the hosts whose workers hold the most slots, so that the loss is felt.
           crashedHosts = true;
-          for (int h = 1; h <= p.crashHosts(); h++) {
-            VolunteerHost host = cluster.hosts().get(h);
+          List<VolunteerHost> busiest = new ArrayList<>(cluster.hosts());
+          busiest.sort(
+              (x, y) ->
+                  Long.compare(
+                      y.workerIds().stream().mapToLong(sim::heldSlots).sum(),
+                      x.workerIds().stream().mapToLong(sim::heldSlots).sum()));
+          for (VolunteerHost host : busiest.subList(0, p.crashHosts())) {
             host.workerIds().forEach(id -> sim.lost(id, "volunteer host crashed"));
             host.crash();
           }

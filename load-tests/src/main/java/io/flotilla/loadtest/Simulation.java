@@ -152,6 +152,16 @@ public final class Simulation implements AutoCloseable {
     }
   }
 
+  /** Slots of jobs {@code workerId} holds now. */
+  public long heldSlots(String workerId) {
+    return holding.getOrDefault(workerId, Set.of()).size();
+  }
+
+  /** Slots of jobs all workers hold now. */
+  public long heldSlots() {
+    return holding.values().stream().mapToLong(Set::size).sum();
+  }
+
   /**
    * The worker {@code workerId} is lost now ({@code what} says how): each job it held is timed
    * until the scheduler prepares it again (detected and placed again) and orders its next step
