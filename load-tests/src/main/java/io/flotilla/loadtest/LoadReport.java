@@ -176,7 +176,7 @@ public final class LoadReport {
             p.replicas(),
             r.corruptedResults(),
             m.rejectedResults()));
-    rows.add(row("interruptions by cause", "%s", r.interruptions()));
+    rows.add(row("interruptions by cause (and retried submissions)", "%s", r.interruptions()));
     List<LoadMetrics.Recovery> rec = m.recoveries();
     if (!rec.isEmpty()) {
       double[] detect =

@@ -41,6 +41,11 @@ public final class ScenarioRunner {
 
   private static final String TEAM = "load";
 
+  /** Workers that join together, then {@link #JOIN_PAUSE}. */
+  private static final int JOIN_BATCH = 100;
+
+  private static final Duration JOIN_PAUSE = Duration.ofMillis(250);
+
   private final Scenario scenario;
   private final ScenarioParameters p;
   private final Config base;
@@ -259,6 +264,9 @@ public final class ScenarioRunner {
       double runSeconds = (System.nanoTime() - started) / 1e9;
       Invariants invariants = new Invariants(p, sim, cluster, ledger, probe, faulty);
       List<ScenarioResult.Check> checks = invariants.check(jobs);
+      if (submissionRetries.get() > 0) {
+        invariants.interruptions().put("job submissions retried", submissionRetries.get());
+      }
       Map<String, Long> byPhase = new TreeMap<>();
       jobs.values().forEach(v -> byPhase.merge(v.phase().name(), 1L, Long::sum));
       return new ScenarioResult(
@@ -312,6 +320,11 @@ public final class ScenarioRunner {
     long t0 = System.nanoTime();
     for (int i = 0; i < profiles.size(); i++) {
       cluster.hosts().get(i % cluster.hosts().size()).add(profiles.get(i));
+      if (i % JOIN_BATCH == JOIN_BATCH - 1) {
+        // Pace the joins: a thousand registry writes at once starve the nodes' heartbeats on a
+        // small machine and the failure detector downs the whole cluster.
+        probe.expectNoMessage(JOIN_PAUSE);
+      }
     }
     probe.awaitAssert(
         Duration.ofSeconds(60 + profiles.size() / 50),
@@ -328,21 +341,51 @@ public final class ScenarioRunner {
 
   private void submit(
       LoadCluster cluster, JobSpec spec, int n, Map<String, JobView> jobs, List<String> pending) {
-    SchedulerNode s = cluster.liveScheduler();
     for (int i = 0; i < n; i++) {
       String ticket = "pending-" + System.nanoTime() + "-" + i;
       pending.add(ticket);
-      s.jobs()
-          .submit(TEAM, spec)
-          .whenComplete(
-              (view, error) -> {
-                if (view != null) {
-                  jobs.put(view.jobId(), view);
-                }
-                pending.remove(ticket);
-              });
+      submitOne(
+          cluster, spec, jobs, pending, ticket, System.nanoTime() + p.drainTimeout().toNanos());
     }
   }
+
+  /**
+   * Submits one job; a submission that fails (its scheduler node crashed, sharding not ready yet)
+   * is tried again until {@code deadlineNanos}, as a team's client would, and stays pending.
+   */
+  private void submitOne(
+      LoadCluster cluster,
+      JobSpec spec,
+      Map<String, JobView> jobs,
+      List<String> pending,
+      String ticket,
+      long deadlineNanos) {
+    SchedulerNode s;
+    try {
+      s = cluster.liveScheduler();
+    } catch (IllegalStateException e) {
+      pending.remove(ticket);
+      return;
+    }
+    s.jobs()
+        .submit(TEAM, spec)
+        .whenComplete(
+            (view, error) -> {
+              if (view != null) {
+                jobs.put(view.jobId(), view);
+                pending.remove(ticket);
+              } else if (System.nanoTime() < deadlineNanos) {
+                submissionRetries.incrementAndGet();
+                CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS)
+                    .execute(() -> submitOne(cluster, spec, jobs, pending, ticket, deadlineNanos));
+              } else {
+                pending.remove(ticket);
+              }
+            });
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong submissionRetries =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /** Reads the state of every job that has not ended. */
   private static void refresh(LoadCluster cluster, Map<String, JobView> jobs, Simulation sim) {
