@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
     description = "Train neural networks on machines that volunteers lend.",
     subcommands = {
       DemoCommand.class,
+      LoadTestCommand.class,
       SeedCommand.class,
       WorkerCommand.class,
       SchedulerCommand.class,

@@ -10,14 +10,25 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * Orders a job manager gives the stage host of a worker: the actor that keeps a worker's stage
  * executors, one per job, and runs their steps. Every worker registers its host with the
  * receptionist under {@link #SERVICE_KEY}; a job manager finds the host of a planned worker by the
- * worker's cluster address. Replies are {@link TaskMessage}s: {@link StageReady}, {@link
- * StepReport}, {@link CheckpointSaved} or {@link StageFailed}.
+ * worker's cluster address (and, where one node hosts several workers, by {@link #actorName}).
+ * Replies are {@link TaskMessage}s: {@link StageReady}, {@link StepReport}, {@link CheckpointSaved}
+ * or {@link StageFailed}.
  */
 public sealed interface StageHostCommand extends ControlMessage {
 
   /** The receptionist key stage hosts register under. */
   ServiceKey<StageHostCommand> SERVICE_KEY =
       ServiceKey.create(StageHostCommand.class, "flotilla-stage-host");
+
+  /**
+   * The actor name of the stage host of {@code workerId} on a node that hosts the stage hosts of
+   * several workers (a job manager tells them apart by this name; a node with one worker may name
+   * its host as it likes).
+   */
+  static String actorName(String workerId) {
+    return "stage-host-"
+        + java.net.URLEncoder.encode(workerId, java.nio.charset.StandardCharsets.UTF_8);
+  }
 
   /** The job the order is about. */
   String jobId();
