@@ -131,6 +131,10 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
   private final SplittableRandom random;
   private final Map<String, Slot> slots = new HashMap<>();
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
+
+  /** Every simulated worker computes alike, so their digests are comparable bit for bit. */
+  static final String DETERMINISM_CLASS = "simulated";
+
   private final WorkerCapabilities capabilities;
   private long generations;
 
@@ -419,7 +423,8 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
             1.0,
             a.spec().training().optimizer().lr(),
             digest,
-            digest);
+            digest,
+            DETERMINISM_CLASS);
     slot.running = false;
     slot.nextStep = c.step() + 1;
     slot.ran.add(c.step());
