@@ -310,13 +310,13 @@ final class Invariants {
     }
   }
 
-  /** Waits until the ledger settled what it committed for every paid job that ended. */
-  static void awaitSettled(
-      LoadCluster cluster,
-      ActorRef<LedgerBridge.Command> ledger,
-      Map<String, JobView> jobs,
-      TestProbe<Object> probe,
-      Duration timeout) {
+  /**
+   * Waits until the ledger settled what it committed for every paid job that ended, the job
+   * recorded what the ledger committed, and (without faulty workers) a completed job was paid for
+   * every step and slot: payments may trail the job's end, notably when the manager that pays moved
+   * to another scheduler node.
+   */
+  void awaitSettled(Map<String, JobView> jobs, Duration timeout) {
     try {
       probe.awaitAssert(
           timeout,
@@ -335,6 +335,19 @@ final class Invariants {
               if (s != null
                   && (s.settled() != s.committed() || s.committed() != now.spentUnits())) {
                 throw new AssertionError(v.jobId() + " not settled yet");
+              }
+              if (now.phase() == JobView.Phase.COMPLETED
+                  && faulty.isEmpty()
+                  && now.spec() != null) {
+                long expected =
+                    (long) p.stepsPerJob()
+                        * p.slotsPerJob()
+                        * JobPayments.terms(now.spec(), unitsPerCurrency()).unitsPerBasis();
+                if (s == null
+                    ? !sim.signedReceipts(v.jobId()).isEmpty()
+                    : s.committed() < expected) {
+                  throw new AssertionError(v.jobId() + " not paid in full yet");
+                }
               }
             }
             return null;

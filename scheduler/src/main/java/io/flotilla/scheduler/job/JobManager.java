@@ -93,7 +93,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     INSTANCE
   }
 
-  private record Receipts(TaskMessage message)
+  /** Receipts a worker signed; {@code reclaim} for those a recovered manager asked for again. */
+  private record Receipts(TaskMessage message, boolean reclaim)
       implements Command, NoSerializationVerificationNeeded {}
 
   private record ReputationsChanged(ReputationRegistry.Reputations reputations)
@@ -160,6 +161,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
+
+  /**
+   * Set when this manager recovered a paid job that had run steps: receipts its predecessor asked
+   * for may have been lost with it, so the next driver asks every worker for receipts of all its
+   * work once, answering here. Cleared at the first checkpoint after recovery.
+   */
+  private ActorRef<TaskMessage> reclaimReceipts;
+
+  /** Set when a recovered completed job is to reclaim its receipts once the workers are known. */
+  private boolean reclaimCompleted;
+
   private ActorRef<JobPaymaster.Command> paymaster;
   private ActorRef<StepDriver.Command> driver;
   private int drivers;
@@ -190,7 +202,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             ctx.messageAdapter(ReputationRegistry.Reputations.class, ReputationsChanged::new)));
     this.ledger = ledger;
     this.unitsPerCurrency = settings.unitsPerCurrency();
-    this.receipts = ctx.messageAdapter(TaskMessage.class, Receipts::new);
+    this.receipts = ctx.messageAdapter(TaskMessage.class, m -> new Receipts(m, false));
     this.ctx = ctx;
     this.timers = timers;
     this.jobId = jobId;
@@ -255,6 +267,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
               return Effect().none();
             })
         .onCommand(JobPaymaster.Paid.class, this::onPaid)
+        .onCommand(JobPaymaster.Reclaimed.class, this::onReclaimed)
         .onCommand(JobPaymaster.Refused.class, this::onRefused)
         .onCommand(
             PaymentsGaveUp.class,
@@ -278,6 +291,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             state -> {
               recovered = true;
               metrics.recovered(state);
+              boolean running = !state.phase().isTerminal();
+              if (state.spec() != null
+                  && JobPayments.paid(state.spec())
+                  && state.stepsCompleted() > 0
+                  && (running || awaitsPayments(state))) {
+                ActorRef<JobManager.Command> self = ctx.getSelf();
+                reclaimReceipts =
+                    ctx.spawn(
+                        Behaviors.receiveMessage(
+                            (TaskMessage m) -> {
+                              self.tell(new Receipts(m, true));
+                              return Behaviors.same();
+                            }),
+                        "reclaimed-receipts");
+                // A running job's next driver asks; for a completed one a reclaimer does.
+                reclaimCompleted = !running;
+              }
               passivateIfEnded(state);
             })
         .onSignal(PostStop.instance(), state -> metrics.stopped(jobId))
@@ -372,6 +402,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private Effect<JobEvent, JobView> onWorkersChanged(JobView state, WorkersChanged msg) {
     workers = msg.workers();
     tellDriverWorkers();
+    if (reclaimCompleted) {
+      reclaimCompleted = false;
+      ctx.spawn(
+          ReceiptReclaimer.create(state, workers.byId(), reclaimReceipts, PAYMENT_GRACE),
+          "receipt-reclaimer");
+    }
     if (state.phase() != JobView.Phase.QUEUED) {
       startDriverIfPlaced(state);
       return Effect().none();
@@ -467,7 +503,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                     links,
                     orchestration,
                     ctx.getSelf(),
-                    JobPayments.paid(state.spec()) ? receipts : null)),
+                    JobPayments.paid(state.spec()) ? receipts : null,
+                    JobPayments.paid(state.spec()) ? reclaimReceipts : null)),
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;
@@ -521,6 +558,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (!fromDriver(state)) {
       return Effect().none();
     }
+    // This driver asks for the reclaimed receipts now; later drivers need not.
+    reclaimReceipts = null;
     ctx.getLog()
         .info(
             "Job {}: checkpoint after step {} stored ({} bytes in {} shards)",
@@ -631,7 +670,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         return Effect().none();
       }
     }
-    paymaster.tell(new JobPaymaster.Pay(signed));
+    paymaster.tell(new JobPaymaster.Pay(signed, msg.reclaim()));
     return Effect().none();
   }
 
@@ -640,6 +679,36 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .persist(
             new JobEvent.WorkPaid(
                 paid.workerId(), paid.address(), paid.receipts(), paid.units(), now()))
+        .thenRun(this::passivateIfEnded);
+  }
+
+  /**
+   * A reclaimed batch: newly accepted receipts are certainly unrecorded; of those the ledger had
+   * accepted before, the job may have recorded all, some or none. Counting at most the replayed
+   * receipts the job does not already show keeps its record equal to the ledger's when the worker
+   * held one slot, and never above it.
+   */
+  private Effect<JobEvent, JobView> onReclaimed(JobView state, JobPaymaster.Reclaimed r) {
+    WorkerPay before = state.payments().get(r.workerId());
+    long recordedReceipts = before == null ? 0 : before.receipts();
+    long recordedUnits = before == null ? 0 : before.units();
+    int receipts = r.accepted() + (int) Math.max(0, r.replayed() - recordedReceipts);
+    long units = r.units() + Math.max(0, r.replayedUnits() - recordedUnits);
+    if (r.replayed() > 0) {
+      ctx.getLog()
+          .info(
+              "Job {}: worker {} reclaimed {} receipts the ledger had paid already; {} not yet"
+                  + " recorded by the job",
+              jobId,
+              r.workerId(),
+              r.replayed(),
+              receipts - r.accepted());
+    }
+    if (receipts == 0 && units == 0) {
+      return Effect().none();
+    }
+    return Effect()
+        .persist(new JobEvent.WorkPaid(r.workerId(), r.address(), receipts, units, now()))
         .thenRun(this::passivateIfEnded);
   }
 

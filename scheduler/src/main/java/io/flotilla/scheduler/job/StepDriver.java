@@ -121,14 +121,24 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       LinkStore links,
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
-      ActorRef<TaskMessage> receipts) {
+      ActorRef<TaskMessage> receipts,
+      ActorRef<TaskMessage> reclaimReceipts) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   try {
                     return new StepDriver(
-                        ctx, timers, state, workers, store, links, settings, manager, receipts);
+                        ctx,
+                        timers,
+                        state,
+                        workers,
+                        store,
+                        links,
+                        settings,
+                        manager,
+                        receipts,
+                        reclaimReceipts);
                   } catch (IllegalArgumentException | IllegalStateException e) {
                     manager.tell(new Interrupted(e.getMessage()));
                     return Behaviors.stopped();
@@ -168,6 +178,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final ActorRef<TaskMessage> receipts;
   private final LinkStore links;
   private final Map<String, String[]> probes = new HashMap<>();
+  private ActorRef<TaskMessage> reclaimReceipts;
   private long receiptedSteps;
   private final Map<String, ActorRef<StageHostCommand>> hosts = new HashMap<>();
   private final Map<String, TaskMessage> received = new LinkedHashMap<>();
@@ -195,11 +206,15 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       LinkStore links,
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
-      ActorRef<TaskMessage> receipts) {
+      ActorRef<TaskMessage> receipts,
+      ActorRef<TaskMessage> reclaimReceipts) {
     super(ctx);
     this.links = links;
     this.receipts = receipts;
-    this.receiptedSteps = state.checkpoint() == null ? 0 : state.checkpoint().step();
+    this.reclaimReceipts = reclaimReceipts;
+    // Receipts up to the checkpoint were asked for already, unless they are to be reclaimed.
+    this.receiptedSteps =
+        state.checkpoint() == null || reclaimReceipts != null ? 0 : state.checkpoint().step();
     this.ctx = ctx;
     this.timers = timers;
     this.jobId = state.jobId();
@@ -314,8 +329,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
    * where the node hosts several workers, the one named {@link StageHostCommand#actorName} (never
    * the named host of another worker).
    */
-  private static ActorRef<StageHostCommand> hostOf(
-      String id, List<ActorRef<StageHostCommand>> atNode) {
+  static ActorRef<StageHostCommand> hostOf(String id, List<ActorRef<StageHostCommand>> atNode) {
     String name = StageHostCommand.actorName(id);
     for (ActorRef<StageHostCommand> host : atNode) {
       if (host.path().name().equals(name)) {
@@ -773,7 +787,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   /**
    * Asks every stage host to sign receipts for the steps since the last ones paid, now that they
-   * are in a stored checkpoint; the signed receipts go to the job manager, which has them paid.
+   * are in a stored checkpoint; the signed receipts go to the job manager, which has them paid. The
+   * first time after the manager recovered, the steps since the job began, answered as reclaimed.
    */
   private void requestReceipts() {
     if (receipts == null || step <= receiptedSteps) {
@@ -795,8 +810,13 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                 megaflops,
                 now));
       }
-      hosts.get(worker).tell(new StageHostCommand.SignReceipts(jobId, unsigned, receipts));
+      hosts
+          .get(worker)
+          .tell(
+              new StageHostCommand.SignReceipts(
+                  jobId, unsigned, reclaimReceipts != null ? reclaimReceipts : receipts));
     }
+    reclaimReceipts = null;
     receiptedSteps = step;
   }
 

@@ -63,15 +63,13 @@ public final class StageHost extends AbstractBehavior<Object> {
       StageExecutor executor,
       CpuBackend backend,
       AtomicReference<StepReport> lastReport,
-      AtomicReference<CompletableFuture<?>> running,
-      Set<Long> ran) {
+      AtomicReference<CompletableFuture<?>> running) {
     Hosted(StageExecutor executor, CpuBackend backend) {
       this(
           executor,
           backend,
           new AtomicReference<>(),
-          new AtomicReference<>(CompletableFuture.completedFuture(null)),
-          ConcurrentHashMap.newKeySet());
+          new AtomicReference<>(CompletableFuture.completedFuture(null)));
     }
 
     void close() {
@@ -130,6 +128,20 @@ public final class StageHost extends AbstractBehavior<Object> {
   private final Executor blocking;
   private final Map<String, Hosted> hosted = new HashMap<>();
   private final Map<String, StageHostCommand.Prepare> preparing = new HashMap<>();
+
+  /**
+   * Per job, the tasks (step, stage, replica) this worker computed, kept across rebuilds of its
+   * stage and for {@link #REMEMBER_RELEASED} after the job released it: a job manager that recovers
+   * elsewhere asks for receipts of work done for its predecessor, and only these may be signed.
+   */
+  private final Map<String, Set<String>> ranTasks = new HashMap<>();
+
+  /** When each job whose tasks are remembered released this worker, oldest first. */
+  private final Map<String, Long> releasedAt = new java.util.LinkedHashMap<>();
+
+  /** How long a worker remembers the tasks of a job that released it. */
+  static final java.time.Duration REMEMBER_RELEASED = java.time.Duration.ofHours(1);
+
   private final WorkerIdentity identity;
   private final FaultInjector faults;
   private final java.util.concurrent.ExecutorService probes =
@@ -342,6 +354,9 @@ public final class StageHost extends AbstractBehavior<Object> {
       return this;
     }
     ActorRef<TaskMessage> replyTo = order.replyTo();
+    Set<String> ran = ranTasks.computeIfAbsent(order.jobId(), j -> ConcurrentHashMap.newKeySet());
+    releasedAt.remove(order.jobId());
+    StageAssignment running = h.executor().assignment();
     h.running()
         .set(
             h.executor()
@@ -351,7 +366,9 @@ public final class StageHost extends AbstractBehavior<Object> {
                       TaskMessage reply = result;
                       if (result instanceof StepReport report) {
                         h.lastReport().set(report);
-                        h.ran().add(report.step());
+                        ran.add(
+                            StageHostCommand.SignReceipts.taskId(
+                                report.step(), running.stage(), running.replica()));
                         if (faults.active() && faults.fires()) {
                           reply = faults.report(report);
                         }
@@ -419,18 +436,12 @@ public final class StageHost extends AbstractBehavior<Object> {
   }
 
   /**
-   * Signs the receipts that are this worker's own work: its id, this job, and a step its current
-   * executor ran in its own slot. Signing runs on the blocking dispatcher.
+   * Signs the receipts that are this worker's own work: its id, this job, and a task (step, stage,
+   * replica) it computed for the job since it was first given a stage of it. Signing runs on the
+   * blocking dispatcher.
    */
   private Behavior<Object> onSignReceipts(StageHostCommand.SignReceipts order) {
-    Hosted h = hosted.get(order.jobId());
-    StageAssignment a = h == null ? null : h.executor().assignment();
-    Set<String> ownTasks = new java.util.HashSet<>();
-    if (a != null) {
-      for (long step : h.ran()) {
-        ownTasks.add(StageHostCommand.SignReceipts.taskId(step, a.stage(), a.replica()));
-      }
-    }
+    Set<String> ownTasks = ranTasks.getOrDefault(order.jobId(), Set.of());
     List<WorkReceipt> mine = new ArrayList<>();
     int refused = 0;
     for (WorkReceipt r : order.receipts()) {
@@ -502,6 +513,11 @@ public final class StageHost extends AbstractBehavior<Object> {
 
   private Behavior<Object> onRelease(StageHostCommand.Release order) {
     preparing.remove(order.jobId());
+    forgetReleasedBefore(System.nanoTime() - REMEMBER_RELEASED.toNanos());
+    if (ranTasks.containsKey(order.jobId())) {
+      releasedAt.remove(order.jobId());
+      releasedAt.put(order.jobId(), System.nanoTime());
+    }
     Hosted h = hosted.remove(order.jobId());
     if (h != null) {
       getContext()
@@ -510,6 +526,19 @@ public final class StageHost extends AbstractBehavior<Object> {
       h.close();
     }
     return this;
+  }
+
+  private void forgetReleasedBefore(long nanos) {
+    for (var it = releasedAt.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getValue() - nanos >= 0) {
+        return;
+      }
+      it.remove();
+      if (!hosted.containsKey(e.getKey()) && !preparing.containsKey(e.getKey())) {
+        ranTasks.remove(e.getKey());
+      }
+    }
   }
 
   private Behavior<Object> onStop() {
