@@ -149,7 +149,7 @@ class DashboardTest {
               "--dump-dom",
               page);
       assertThat(dom).contains("data-state=\"ready\"");
-      assertThat(section(dom, "status")).doesNotContain("class=\"error\"");
+      assertThat(section(dom, "status", "p")).doesNotContain("class=\"error\"");
       assertThat(dom).as("the token leaves the address bar, not the page").doesNotContain(TOKEN);
 
       String members = section(dom, "members");
