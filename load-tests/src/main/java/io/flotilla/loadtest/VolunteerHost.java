@@ -42,17 +42,24 @@ public final class VolunteerHost implements AutoCloseable {
     if (down.get()) {
       return;
     }
-    ActorRef<Object> ref =
-        node.system()
-            .systemActorOf(
-                SimulatedWorker.create(
-                    profile,
-                    node.address().toString(),
-                    node.registry(),
-                    simulation,
-                    this::crashFromWorker),
-                StageHostCommand.actorName(profile.workerId()),
-                Props.empty());
+    ActorRef<Object> ref;
+    try {
+      ref =
+          node.system()
+              .systemActorOf(
+                  SimulatedWorker.create(
+                      profile,
+                      node.address().toString(),
+                      node.registry(),
+                      simulation,
+                      this::crashFromWorker),
+                  StageHostCommand.actorName(profile.workerId()),
+                  Props.empty());
+    } catch (IllegalStateException terminating) {
+      // The cluster downed this node (an overloaded machine misses heartbeats): it is lost.
+      crash();
+      return;
+    }
     workers.put(profile.workerId(), ref);
   }
 
