@@ -27,6 +27,7 @@ import io.flotilla.worker.collective.CollectiveException;
 import io.flotilla.worker.collective.Compression;
 import io.flotilla.worker.collective.ReplicaGroup;
 import io.flotilla.worker.collective.RingAllReduce;
+import io.flotilla.worker.fault.FaultInjector;
 import io.flotilla.worker.transport.DataPlanePeer;
 import io.flotilla.worker.transport.ReceivedTensor;
 import io.flotilla.worker.transport.TensorDtype;
@@ -103,6 +104,7 @@ public final class StageExecutor implements AutoCloseable {
   private static final int TIED_GRADIENT_BUCKET = 1;
   private static final int DELTA_BUCKET = 2;
   private static final int TIED_DELTA_BUCKET = 3;
+  private static final float[] NO_VALUES = new float[0];
 
   private final StageAssignment assignment;
   private final JobSpec spec;
@@ -134,6 +136,7 @@ public final class StageExecutor implements AutoCloseable {
   private final RingAllReduce allReduce;
   private final DilocoOuterOptimizer outer;
   private final float gradClip;
+  private final FaultInjector faults;
   private ExecutorService thread;
   private long nextStep;
   private StageExecutionException failure;
@@ -165,6 +168,24 @@ public final class StageExecutor implements AutoCloseable {
       ComputeBackend backend,
       PipelineSettings settings,
       LongSupplier nanoClock) {
+    this(assignment, transport, peers, backend, settings, nanoClock, FaultInjector.none());
+  }
+
+  /**
+   * As {@link #StageExecutor(StageAssignment, TensorTransport, PeerDirectory, ComputeBackend,
+   * PipelineSettings, LongSupplier)} for a worker that misbehaves on purpose: {@code faults} is
+   * drawn once per step and, when it fires, delays or halts the step or corrupts the stage's
+   * parameters after the update (see {@link FaultInjector}).
+   */
+  public StageExecutor(
+      StageAssignment assignment,
+      TensorTransport transport,
+      PeerDirectory peers,
+      ComputeBackend backend,
+      PipelineSettings settings,
+      LongSupplier nanoClock,
+      FaultInjector faults) {
+    this.faults = Objects.requireNonNull(faults, "faults");
     this.assignment = assignment;
     this.spec = assignment.spec();
     this.transport = transport;
@@ -366,6 +387,7 @@ public final class StageExecutor implements AutoCloseable {
   }
 
   private StepReport doStep(long step) {
+    boolean faulty = faults.appliesToResults() && faults.fires();
     long start = nanoClock.getAsLong();
     stage.zeroGrad();
     inputs = new Tensor[microBatches];
@@ -383,6 +405,9 @@ public final class StageExecutor implements AutoCloseable {
       }
     }
     awaitSends(step);
+    if (faulty && !faults.changesValues()) {
+      faults.corrupt(slotName(), NO_VALUES); // delay or crash, in the middle of the step
+    }
     long scheduleEnd = nanoClock.getAsLong();
     long scheduleIdle = idleNanos;
 
@@ -409,6 +434,9 @@ public final class StageExecutor implements AutoCloseable {
       outerSync(step);
     }
     awaitSends(step);
+    if (faulty && faults.changesValues()) {
+      corruptParameters();
+    }
     String parameterDigest = TensorDigest.of(parameters, Parameter::value);
     long end = nanoClock.getAsLong();
     long examples = (long) microBatches * microBatchSize;
@@ -430,6 +458,23 @@ public final class StageExecutor implements AutoCloseable {
         gradientDigest,
         parameterDigest,
         backend.determinismClass());
+  }
+
+  /**
+   * A faulty worker's wrong result: its updated parameters pass through the fault injector, so this
+   * replica now holds (and reports the digest of) parameters that differ from its replicas'.
+   */
+  private void corruptParameters() {
+    for (Parameter p : parameters) {
+      Tensor value = p.value();
+      float[] values = value.toArray();
+      faults.corrupt(slotName() + "/" + p.name(), values);
+      System.arraycopy(values, 0, value.data(), 0, values.length);
+    }
+  }
+
+  private String slotName() {
+    return jobId + "/" + stageIndex + "/" + replica;
   }
 
   private ForwardContext context(long step, int microBatch) {
