@@ -137,6 +137,7 @@ public final class StageExecutor implements AutoCloseable {
   private final DilocoOuterOptimizer outer;
   private final float gradClip;
   private final FaultInjector faults;
+  private volatile boolean closed;
   private ExecutorService thread;
   private long nextStep;
   private StageExecutionException failure;
@@ -367,7 +368,12 @@ public final class StageExecutor implements AutoCloseable {
       return report;
     } catch (RuntimeException e) {
       failure = wrap(step, e);
-      abortNeighbours(failure.getMessage());
+      if (!closed) {
+        // An executor closed by its host (the job released or rebuilt) tells nobody: its
+        // neighbours are released or rebuilt too, and an abort arriving after they were rebuilt
+        // would fail the next run of the job at once, and that one's the next, and so on.
+        abortNeighbours(failure.getMessage());
+      }
       throw failure;
     } finally {
       inputs = null;
@@ -984,6 +990,7 @@ public final class StageExecutor implements AutoCloseable {
   /** Stops the executor's thread and drops tensors of this job that were never received. */
   @Override
   public synchronized void close() {
+    closed = true;
     if (thread != null) {
       thread.shutdownNow();
     }
