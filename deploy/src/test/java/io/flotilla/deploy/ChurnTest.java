@@ -44,7 +44,7 @@ class ChurnTest {
           micro_batches: 4
           seed: 11
           optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: constant}
+          schedule: {type: cosine, warmup_steps: 10, min_lr_ratio: 0.1}
         parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
         checkpoint: {interval_steps: 10, keep_last: 2}
         """
