@@ -213,11 +213,12 @@ public final class LocalCluster implements AutoCloseable {
             .findFirst()
             .orElseThrow(() -> new IllegalArgumentException("no running worker " + id));
     workers.remove(worker);
-    try {
-      worker.node().crash();
-    } finally {
-      worker.dataPlane().close();
-    }
+    // Both at once, as when the process dies: the ActorSystem stops without leaving, and the data
+    // plane goes before a step still running on the worker's own threads can finish.
+    var system = worker.node().system();
+    system.terminate();
+    worker.dataPlane().close();
+    FlotillaNode.awaitTermination(system, Duration.ofSeconds(30));
   }
 
   /**
