@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Start a local cluster in this process (seed, scheduler, N workers on loopback),",
-      "wait until every node is Up and every worker registered, print the cluster status,",
-      "then train the job on the workers. --faulty and --churn make things go wrong on",
-      "purpose and end with a report of what the cluster did about it."
+      "wait until every node is Up and every worker registered, print the cluster",
+      "status, then train the job on the workers. --faulty and --churn make things go",
+      "wrong on purpose and end with a report of what the cluster did about it."
     })
 public final class DemoCommand implements Callable<Integer> {
 
@@ -63,34 +63,33 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--workers",
       paramLabel = "N",
-      description = {
-        "Number of workers (default 4; with --faulty or --churn: the job's stages x replicas",
-        "plus one spare, 7 for the bundled job with --faulty 1, 5 with --churn alone)."
-      })
+      description =
+          "Number of workers (default 4; with --faulty or --churn: the job's stages x "
+              + "replicas plus one spare, 7 for the bundled job with --faulty 1, 5 with --churn "
+              + "alone).")
   Integer workers;
 
   @Option(
       names = "--faulty",
       paramLabel = "N",
       defaultValue = "0",
-      description = {
-        "N of the workers misbehave (fault mode noise: after each step they add noise to their",
-        "stage's parameters and report them). With N > 0 every stage runs at least 3 replicas,",
-        "so that its majority outvotes a faulty one: the bundled job becomes 2 stages x 3",
-        "replicas (global batch 96, the same micro-batches) on 6 placed workers, N of them",
-        "faulty, and an honest spare joins once the job is placed. N is at most",
-        "(replicas - 1) / 2: 1 with 3 replicas (default ${DEFAULT-VALUE})."
-      })
+      description =
+          "N of the workers misbehave (fault mode noise: after each step they add noise "
+              + "to their stage's parameters and report them). With N > 0 every stage runs at "
+              + "least 3 replicas, so that its majority outvotes a faulty one: the bundled job "
+              + "becomes 2 stages x 3 replicas (global batch 96, the same micro-batches) on 6 "
+              + "placed workers, N of them faulty, and an honest spare joins once the job is "
+              + "placed. N is at most (replicas - 1) / 2: 1 with 3 replicas (default "
+              + "${DEFAULT-VALUE}).")
   int faulty;
 
   @Option(
       names = "--churn",
-      description = {
-        "While training, crash one honest worker of the job's plan every --churn-every steps",
-        "(no leave, like a killed process) and start a fresh worker that joins; the job is",
-        "placed again and resumes from its last checkpoint (written every half --churn-every",
-        "steps)."
-      })
+      description =
+          "While training, crash one honest worker of the job's plan every --churn-every "
+              + "steps (no leave, like a killed process) and start a fresh worker that joins; "
+              + "the job is placed again and resumes from its last checkpoint (written every "
+              + "half --churn-every steps).")
   boolean churn;
 
   @Option(
