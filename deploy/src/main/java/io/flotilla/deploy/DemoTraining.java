@@ -1,5 +1,6 @@
 package io.flotilla.deploy;
 
+import com.typesafe.config.ConfigFactory;
 import io.flotilla.deploy.cli.DemoCommand;
 import io.flotilla.engine.backend.CpuBackend;
 import io.flotilla.engine.checkpoint.Checkpoints;
@@ -15,6 +16,7 @@ import io.flotilla.scheduler.job.WorkerPay;
 import io.flotilla.scheduler.job.WorkerTotals;
 import io.flotilla.scheduler.planner.PlanRenderer;
 import io.flotilla.scheduler.planner.PlanResult;
+import io.flotilla.scheduler.verify.VerificationLog;
 import io.flotilla.worker.pipeline.EngineJob;
 import io.flotilla.worker.pipeline.StageCheckpoint;
 import java.io.IOException;
@@ -25,6 +27,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,8 +42,33 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
   private static final int EVAL_BATCH = 256;
   private static final String TEAM = "demo";
 
+  /**
+   * What goes wrong on purpose while the demo trains.
+   *
+   * @param faultyWorkers workers started with a fault (already running); never killed
+   * @param spares workers to start once the job is placed, so that the placement holds the faulty
+   *     ones and the spares replace what is lost
+   * @param churnEverySteps completed steps between two crashes of an honest worker of the plan (a
+   *     fresh worker joins after each); 0 for none
+   */
+  public record Disruptions(List<String> faultyWorkers, List<String> spares, long churnEverySteps) {
+    /** Nothing goes wrong. */
+    public static final Disruptions NONE = new Disruptions(List.of(), List.of(), 0);
+
+    public Disruptions {
+      faultyWorkers = List.copyOf(faultyWorkers);
+      spares = List.copyOf(spares);
+    }
+
+    /** Whether anything goes wrong. */
+    public boolean any() {
+      return !faultyWorkers.isEmpty() || !spares.isEmpty() || churnEverySteps > 0;
+    }
+  }
+
   private final JobSpec spec;
   private final Path outputDir;
+  private final Disruptions disruptions;
 
   /**
    * @param spec the job to train
@@ -48,8 +77,17 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
    * @param outputDir where the stage checkpoints and the exported model go
    */
   public DemoTraining(JobSpec spec, long steps, Path outputDir) {
+    this(spec, steps, outputDir, Disruptions.NONE);
+  }
+
+  /**
+   * As {@link #DemoTraining(JobSpec, long, Path)}, with {@code disruptions} while it trains and a
+   * report of them at the end ({@link DemoIncidents}).
+   */
+  public DemoTraining(JobSpec spec, long steps, Path outputDir, Disruptions disruptions) {
     this.spec = steps == spec.training().steps() ? spec : spec.withSteps(steps);
     this.outputDir = outputDir;
+    this.disruptions = disruptions;
   }
 
   @Override
@@ -65,12 +103,38 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
     out.println("Submitted job " + id + " (" + spec.training().steps() + " steps)");
     long t0 = System.nanoTime();
     boolean planShown = false;
+    WorkerChurn churn =
+        disruptions.churnEverySteps() > 0
+            ? new WorkerChurn(
+                cluster, disruptions.churnEverySteps(), Set.copyOf(disruptions.faultyWorkers()))
+            : null;
+    Set<String> placed = null;
     while (!view.phase().isTerminal()) {
       TimeUnit.MILLISECONDS.sleep(250); // a progress bar's refresh, not a wait for a condition
       view = jobs.get(id).toCompletableFuture().get(30, TimeUnit.SECONDS);
       if (!planShown && view.plan() != null) {
         out.println(PlanRenderer.render(view.plan()));
         planShown = true;
+        for (String spare : disruptions.spares()) {
+          cluster.addWorker(spare, ConfigFactory.empty());
+          out.println(spare + " joins as a spare.");
+        }
+      }
+      if (disruptions.any() && view.plan() != null) {
+        Set<String> now = placedWorkers(view);
+        if (placed != null && !now.equals(placed)) {
+          Set<String> gone = new TreeSet<>(placed);
+          gone.removeAll(now);
+          Set<String> added = new TreeSet<>(now);
+          added.removeAll(placed);
+          event(
+              out, "placed again (restart " + view.restarts() + "): out " + gone + ", in " + added);
+        }
+        placed = now;
+      }
+      if (churn != null) {
+        long total = view.spec().training().steps();
+        churn.observe(view).ifPresent(kill -> event(out, killed(kill, total)));
       }
       if (view.phase() == JobView.Phase.QUEUED && view.waiting() != null) {
         out.print("\rqueued: " + view.waiting().reason() + "   ");
@@ -78,6 +142,10 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
         out.print("\r" + progress(view, System.nanoTime() - t0));
       }
       out.flush();
+    }
+    if (view.phase() == JobView.Phase.COMPLETED) {
+      // The last steps may finish between two refreshes: the bar ends full.
+      out.print("\r" + progress(view, System.nanoTime() - t0));
     }
     out.println();
     if (view.phase() != JobView.Phase.COMPLETED) {
@@ -87,6 +155,10 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
               + " "
               + view.phase().name().toLowerCase(Locale.ROOT)
               + (view.failureReason() == null ? "" : ": " + view.failureReason()));
+      if (disruptions.any()) {
+        Files.createDirectories(outputDir);
+        out.println(incidents(cluster, id, churn).render());
+      }
       return 1;
     }
     List<Path> shards = copyCheckpoint(jobs, view);
@@ -122,7 +194,57 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
     if (JobPayments.paid(spec)) {
       out.println(payments(jobs, awaitPayments(jobs, view)));
     }
+    if (disruptions.any()) {
+      out.println(incidents(cluster, id, churn).render());
+    }
     return 0;
+  }
+
+  /**
+   * Gathers what went wrong: the job's journal, its verification log (copied into the output
+   * directory, because the cluster's own directory goes when it stops) and the reputations.
+   */
+  private DemoIncidents incidents(LocalCluster cluster, String id, WorkerChurn churn)
+      throws Exception {
+    var system = cluster.scheduler().node().system();
+    Path log = cluster.scheduler().jobs().checkpoints().verificationLog(id);
+    Path copy = outputDir.resolve("verification.jsonl");
+    List<VerificationLog.Entry> verdicts = List.of();
+    if (Files.exists(log)) {
+      Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING);
+      verdicts = VerificationLog.read(copy);
+    }
+    return new DemoIncidents(
+        DemoIncidents.journal(system, id),
+        verdicts,
+        DemoIncidents.reputations(system, cluster.scheduler().node().reputation()),
+        churn == null ? List.of() : churn.kills(),
+        disruptions.faultyWorkers(),
+        copy.toString());
+  }
+
+  private static String killed(WorkerChurn.Kill kill, long totalSteps) {
+    return String.format(
+        Locale.ROOT,
+        "step %d/%d: killed %s (stage %d, replica %d) without warning; %s joins",
+        kill.step(),
+        totalSteps,
+        kill.workerId(),
+        kill.stage(),
+        kill.replica(),
+        kill.replacement());
+  }
+
+  /** Prints {@code line} on a line of its own, above the progress bar. */
+  private static void event(PrintStream out, String line) {
+    out.print("\r" + " ".repeat(100) + "\r");
+    out.println(line);
+  }
+
+  private static Set<String> placedWorkers(JobView view) {
+    Set<String> ids = new TreeSet<>();
+    view.plan().stages().forEach(s -> s.workers().forEach(p -> ids.add(p.workerId())));
+    return ids;
   }
 
   /**

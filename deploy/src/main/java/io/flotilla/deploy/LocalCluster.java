@@ -39,6 +39,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<WorkerNode> workers;
   private final Path journalDirectory;
   private final List<Process> workerProcesses = new ArrayList<>();
+  private final Set<String> started = new java.util.HashSet<>();
   private boolean crashableWorkers;
   private Config base;
   private double sharedCpuGflops;
@@ -189,7 +190,49 @@ public final class LocalCluster implements AutoCloseable {
                 .set("pekko.coordinated-shutdown.run-by-actor-system-terminate", !crashableWorkers)
                 .over(extra.withFallback(speed).withFallback(base)));
     workers.add(worker);
+    started.add(id);
     return worker;
+  }
+
+  /**
+   * Crashes in-process worker {@code id}: its ActorSystem terminates without leaving the cluster
+   * and its data plane closes, as when its process is killed; the other nodes must notice through
+   * their failure detector and the data plane. Needs a cluster started with crashable workers.
+   *
+   * @throws IllegalArgumentException when no running in-process worker has that id
+   * @throws IllegalStateException when the cluster's workers leave gracefully on termination
+   */
+  public void crashWorker(String id) {
+    if (!crashableWorkers) {
+      throw new IllegalStateException(
+          "worker " + id + " cannot crash: the cluster was started with workers that leave");
+    }
+    WorkerNode worker =
+        workers.stream()
+            .filter(w -> w.workerId().equals(id))
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no running worker " + id));
+    workers.remove(worker);
+    // Both at once, as when the process dies: the ActorSystem stops without leaving, and the data
+    // plane goes before a step still running on the worker's own threads can finish.
+    var system = worker.node().system();
+    system.terminate();
+    worker.dataPlane().close();
+    FlotillaNode.awaitTermination(system, Duration.ofSeconds(30));
+  }
+
+  /**
+   * A worker id not used in this cluster yet: {@code worker-<n + 1>} for the highest {@code n}
+   * among the workers started so far (crashed ones included).
+   */
+  public String nextWorkerId() {
+    int highest = workerProcesses.size();
+    for (String id : started) {
+      if (id.matches("worker-\\d{1,9}")) {
+        highest = Math.max(highest, Integer.parseInt(id.substring("worker-".length())));
+      }
+    }
+    return "worker-" + (highest + 1);
   }
 
   private static boolean fixesSpeed(Config config) {

@@ -240,6 +240,81 @@ class FlotillaCommandTest {
   }
 
   @Test
+  void badDemoDisruptionsAreBadUsageNamingWhatIsAllowed() {
+    String[][] cases = {
+      {"--faulty", "-1"},
+      {"--faulty", "2"},
+      {"--churn", "--churn-every", "0"},
+      {"--churn", "--steps", "40", "--churn-every", "40"},
+      {"--churn-every", "5"},
+      {"--churn", "--steps", "1"},
+      {"--faulty", "1", "--steps", "0"},
+      {"--faulty", "1", "--processes"},
+      {"--faulty", "1", "--workers", "6"},
+    };
+    for (String[] args : cases) {
+      String[] command = new String[args.length + 1];
+      command[0] = "demo";
+      System.arraycopy(args, 0, command, 1, args.length);
+      assertThat(FlotillaCommand.execute(command)).as(String.join(" ", command)).isEqualTo(2);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--faulty must be >= 0 (the number of workers that misbehave), was -1")
+        .contains(
+            "--faulty must be in 0..1, was 2: each stage runs 3 replicas, and a majority of 3"
+                + " outvotes at most 1 faulty replica")
+        .contains(
+            "--churn-every must be in 1..699 (completed steps between two kills, fewer than"
+                + " --steps 700), was 0")
+        .contains("--churn-every must be in 1..39")
+        .contains("--churn-every is the interval of --churn; add --churn")
+        .contains("--churn needs at least 2 steps")
+        .contains("--faulty needs training; --steps must be > 0")
+        .contains("leave out --processes")
+        .contains(
+            "--workers must be in 7..32 with --faulty 1, was 6: 6 placed (2 stages x 3 replicas)"
+                + " and 1 to replace the faulty once quarantined");
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("Starting a local cluster");
+  }
+
+  @Test
+  void demoWithAFaultyWorkerAndChurnReportsWhoWasCaughtKilledAndReplaced(@TempDir Path outDir) {
+    assertThat(
+            FlotillaCommand.execute(
+                "demo",
+                "--faulty",
+                "1",
+                "--churn",
+                "--steps",
+                "16",
+                "--churn-every",
+                "6",
+                "--out",
+                outDir.toString()))
+        .as("%s", err)
+        .isZero();
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(text)
+        .contains(
+            "The job runs 2 stages x 3 replicas (global batch 96) on these 6 workers;"
+                + " worker-7 joins as a spare",
+            "Faulty (fault mode noise, they do not say so): worker-6",
+            "step 16/16",
+            "Held-out exact-match accuracy",
+            "Payments (embedded ledger)")
+        // The vote caught the noisy worker, the registry quarantined it, and it was replaced.
+        .containsPattern("worker-6 +yes +\\d+ +yes +\\d+ invalid results \\(threshold 3\\)")
+        .containsPattern("placed again: worker-6 out, worker-\\d+ in")
+        // Two kills (after 6 and 12 steps), each of an honest worker, each reported with its
+        // replacement and followed by a placement without it.
+        .contains("Workers killed")
+        .containsPattern("(?m)^  (6|7|8|9|10|11)\\s+worker-[1-57]\\s+\\d\\s+\\d\\s+worker-8$")
+        .containsPattern("(?m)^  1[2-5]\\s+worker-\\d+\\s+\\d\\s+\\d\\s+worker-9$")
+        .contains("left the cluster");
+    assertThat(outDir.resolve("verification.jsonl")).isNotEmptyFile();
+  }
+
+  @Test
   void trainLocalReportsEverySpecErrorWithItsPath(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path spec = dir.resolve("bad.yaml");

@@ -13,10 +13,13 @@ import java.util.SplittableRandom;
  * load tests can prove the verification catches it. A faulty worker never says so: nothing of this
  * appears in its registry entry or its reports, only in its own log.
  *
- * <p>The stage executor calls {@link #fires()} once per task and, when it fires, passes each result
- * tensor (local gradient, activation) through {@link #corrupt} <em>before</em> computing its
- * digest, and the task's report through {@link #report}. {@link #capabilities} is applied by the
- * worker agent to what it publishes. What each mode does:
+ * <p>A stage executor calls {@link #fires()} once per step for the modes that {@link
+ * #appliesToResults() apply to results}: when it fires, delay and crash act in the middle of the
+ * step, and the value modes pass each of the stage's parameters through {@link #corrupt} after the
+ * optimizer update, <em>before</em> the parameter digest is computed, so the worker really holds
+ * and reports parameters that differ from its replicas'. For stale the stage host draws {@link
+ * #fires()} and passes the step's report through {@link #report}. {@link #capabilities} is applied
+ * by the worker agent to what it publishes. What each mode does:
  *
  * <table>
  *   <caption>Fault modes</caption>
@@ -94,6 +97,26 @@ public final class FaultInjector {
   /** Whether any fault is configured. */
   public boolean active() {
     return settings.mode() != FaultMode.NONE;
+  }
+
+  /**
+   * Whether a stage executor applies this injector to the results of its steps: every mode but
+   * stale (which the stage host applies to step reports) and lie-capabilities (which the worker
+   * agent applies to what it publishes).
+   */
+  public boolean appliesToResults() {
+    return switch (settings.mode()) {
+      case NOISE, FLIP_SIGNS, SCALE, ZEROS, DELAY, CRASH -> true;
+      case NONE, STALE, LIE_CAPABILITIES -> false;
+    };
+  }
+
+  /** Whether this mode changes result values (noise, flip-signs, scale, zeros). */
+  public boolean changesValues() {
+    return switch (settings.mode()) {
+      case NOISE, FLIP_SIGNS, SCALE, ZEROS -> true;
+      case NONE, STALE, DELAY, CRASH, LIE_CAPABILITIES -> false;
+    };
   }
 
   /**

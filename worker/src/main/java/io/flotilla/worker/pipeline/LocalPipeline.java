@@ -6,6 +6,7 @@ import io.flotilla.protocol.job.ModelLayers;
 import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageSlot;
 import io.flotilla.protocol.task.StepReport;
+import io.flotilla.worker.fault.FaultInjector;
 import io.flotilla.worker.transport.DataPlaneDriver;
 import io.flotilla.worker.transport.DataPlaneSettings;
 import io.flotilla.worker.transport.TensorTransport;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.IntFunction;
 import org.agrona.CloseHelper;
 
 /**
@@ -34,7 +36,8 @@ public final class LocalPipeline implements AutoCloseable {
       JobSpec spec,
       PipelineSettings settings,
       DataPlaneSettings dataPlane,
-      int[] boundaries) {
+      int[] boundaries,
+      IntFunction<FaultInjector> faults) {
     this.driver = DataPlaneDriver.launch(dataPlane);
     try {
       int stages = spec.parallelism().pipelineStages();
@@ -67,7 +70,8 @@ public final class LocalPipeline implements AutoCloseable {
                   PeerDirectory.udp(),
                   backend,
                   settings,
-                  System::nanoTime));
+                  System::nanoTime,
+                  faults.apply(k * replicas + d)));
         }
       }
     } catch (RuntimeException e) {
@@ -79,13 +83,26 @@ public final class LocalPipeline implements AutoCloseable {
   /** Starts every slot of {@code spec} on loopback, with the layers split evenly. */
   public static LocalPipeline start(
       String jobId, JobSpec spec, PipelineSettings settings, DataPlaneSettings dataPlane) {
+    return start(jobId, spec, settings, dataPlane, slot -> FaultInjector.none());
+  }
+
+  /**
+   * Starts every slot of {@code spec} on loopback, with the layers split evenly; slot {@code i}
+   * (stage-major: {@code k * D + d}) misbehaves as {@code faults.apply(i)} says.
+   */
+  public static LocalPipeline start(
+      String jobId,
+      JobSpec spec,
+      PipelineSettings settings,
+      DataPlaneSettings dataPlane,
+      IntFunction<FaultInjector> faults) {
     int stages = spec.parallelism().pipelineStages();
     int layers = ModelLayers.count(spec.model());
     int[] boundaries = new int[stages + 1];
     for (int k = 0; k <= stages; k++) {
       boundaries[k] = firstLayer(layers, k, stages);
     }
-    return new LocalPipeline(jobId, spec, settings, dataPlane, boundaries);
+    return new LocalPipeline(jobId, spec, settings, dataPlane, boundaries, faults);
   }
 
   /**
@@ -98,7 +115,8 @@ public final class LocalPipeline implements AutoCloseable {
       PipelineSettings settings,
       DataPlaneSettings dataPlane,
       int[] boundaries) {
-    return new LocalPipeline(jobId, spec, settings, dataPlane, boundaries.clone());
+    return new LocalPipeline(
+        jobId, spec, settings, dataPlane, boundaries.clone(), slot -> FaultInjector.none());
   }
 
   /** First layer of stage {@code k} of {@code stages} when layers are split evenly. */

@@ -27,6 +27,7 @@ import io.flotilla.worker.collective.CollectiveException;
 import io.flotilla.worker.collective.Compression;
 import io.flotilla.worker.collective.ReplicaGroup;
 import io.flotilla.worker.collective.RingAllReduce;
+import io.flotilla.worker.fault.FaultInjector;
 import io.flotilla.worker.transport.DataPlanePeer;
 import io.flotilla.worker.transport.ReceivedTensor;
 import io.flotilla.worker.transport.TensorDtype;
@@ -103,6 +104,7 @@ public final class StageExecutor implements AutoCloseable {
   private static final int TIED_GRADIENT_BUCKET = 1;
   private static final int DELTA_BUCKET = 2;
   private static final int TIED_DELTA_BUCKET = 3;
+  private static final float[] NO_VALUES = new float[0];
 
   private final StageAssignment assignment;
   private final JobSpec spec;
@@ -134,6 +136,8 @@ public final class StageExecutor implements AutoCloseable {
   private final RingAllReduce allReduce;
   private final DilocoOuterOptimizer outer;
   private final float gradClip;
+  private final FaultInjector faults;
+  private volatile boolean closed;
   private ExecutorService thread;
   private long nextStep;
   private StageExecutionException failure;
@@ -165,6 +169,24 @@ public final class StageExecutor implements AutoCloseable {
       ComputeBackend backend,
       PipelineSettings settings,
       LongSupplier nanoClock) {
+    this(assignment, transport, peers, backend, settings, nanoClock, FaultInjector.none());
+  }
+
+  /**
+   * As {@link #StageExecutor(StageAssignment, TensorTransport, PeerDirectory, ComputeBackend,
+   * PipelineSettings, LongSupplier)} for a worker that misbehaves on purpose: {@code faults} is
+   * drawn once per step and, when it fires, delays or halts the step or corrupts the stage's
+   * parameters after the update (see {@link FaultInjector}).
+   */
+  public StageExecutor(
+      StageAssignment assignment,
+      TensorTransport transport,
+      PeerDirectory peers,
+      ComputeBackend backend,
+      PipelineSettings settings,
+      LongSupplier nanoClock,
+      FaultInjector faults) {
+    this.faults = Objects.requireNonNull(faults, "faults");
     this.assignment = assignment;
     this.spec = assignment.spec();
     this.transport = transport;
@@ -346,7 +368,12 @@ public final class StageExecutor implements AutoCloseable {
       return report;
     } catch (RuntimeException e) {
       failure = wrap(step, e);
-      abortNeighbours(failure.getMessage());
+      if (!closed) {
+        // An executor closed by its host (the job released or rebuilt) tells nobody: its
+        // neighbours are released or rebuilt too, and an abort arriving after they were rebuilt
+        // would fail the next run of the job at once, and that one's the next, and so on.
+        abortNeighbours(failure.getMessage());
+      }
       throw failure;
     } finally {
       inputs = null;
@@ -366,6 +393,7 @@ public final class StageExecutor implements AutoCloseable {
   }
 
   private StepReport doStep(long step) {
+    boolean faulty = faults.appliesToResults() && faults.fires();
     long start = nanoClock.getAsLong();
     stage.zeroGrad();
     inputs = new Tensor[microBatches];
@@ -383,6 +411,9 @@ public final class StageExecutor implements AutoCloseable {
       }
     }
     awaitSends(step);
+    if (faulty && !faults.changesValues()) {
+      faults.corrupt(slotName(), NO_VALUES); // delay or crash, in the middle of the step
+    }
     long scheduleEnd = nanoClock.getAsLong();
     long scheduleIdle = idleNanos;
 
@@ -409,6 +440,9 @@ public final class StageExecutor implements AutoCloseable {
       outerSync(step);
     }
     awaitSends(step);
+    if (faulty && faults.changesValues()) {
+      corruptParameters();
+    }
     String parameterDigest = TensorDigest.of(parameters, Parameter::value);
     long end = nanoClock.getAsLong();
     long examples = (long) microBatches * microBatchSize;
@@ -430,6 +464,23 @@ public final class StageExecutor implements AutoCloseable {
         gradientDigest,
         parameterDigest,
         backend.determinismClass());
+  }
+
+  /**
+   * A faulty worker's wrong result: its updated parameters pass through the fault injector, so this
+   * replica now holds (and reports the digest of) parameters that differ from its replicas'.
+   */
+  private void corruptParameters() {
+    for (Parameter p : parameters) {
+      Tensor value = p.value();
+      float[] values = value.toArray();
+      faults.corrupt(slotName() + "/" + p.name(), values);
+      System.arraycopy(values, 0, value.data(), 0, values.length);
+    }
+  }
+
+  private String slotName() {
+    return jobId + "/" + stageIndex + "/" + replica;
   }
 
   private ForwardContext context(long step, int microBatch) {
@@ -939,6 +990,7 @@ public final class StageExecutor implements AutoCloseable {
   /** Stops the executor's thread and drops tensors of this job that were never received. */
   @Override
   public synchronized void close() {
+    closed = true;
     if (thread != null) {
       thread.shutdownNow();
     }

@@ -95,7 +95,8 @@ public final class StageHost extends AbstractBehavior<Object> {
 
   /**
    * As {@link #create(TensorTransport, PipelineSettings, StageHostSettings, WorkerIdentity)} for a
-   * worker that misbehaves on purpose: {@code faults} may falsify its step reports.
+   * worker that misbehaves on purpose: its stage executors apply {@code faults} to their results,
+   * and it may falsify its step reports.
    */
   public static Behavior<StageHostCommand> create(
       TensorTransport transport,
@@ -277,7 +278,8 @@ public final class StageHost extends AbstractBehavior<Object> {
               PeerDirectory.udp(),
               backend,
               pipeline,
-              System::nanoTime);
+              System::nanoTime,
+              faults);
       List<Path> files = new ArrayList<>();
       try {
         for (CheckpointRef ref : order.restoreFrom()) {
@@ -369,7 +371,9 @@ public final class StageHost extends AbstractBehavior<Object> {
                         ran.add(
                             StageHostCommand.SignReceipts.taskId(
                                 report.step(), running.stage(), running.replica()));
-                        if (faults.active() && faults.fires()) {
+                        // The executor applies the modes that change results; this one lies
+                        // in the report.
+                        if (faults.active() && !faults.appliesToResults() && faults.fires()) {
                           reply = faults.report(report);
                         }
                       }

@@ -76,6 +76,25 @@ class StageFailureTest {
   }
 
   @Test
+  void anExecutorClosedWhileItWaitsDoesNotAbortItsNeighbours() throws Exception {
+    try (LocalPipeline pipeline =
+        LocalPipeline.start(
+            "closed", SPEC, SHORT, DataPlaneSettings.loopback(Duration.ofSeconds(5)))) {
+      StageExecutor second = pipeline.executors().get(1);
+      CompletableFuture<?> waiting = second.runStepAsync(0);
+      // Its host releases the job while stage 1 waits for its first activation: the job is being
+      // rebuilt, so stage 0 must not learn of it as an abort that would fail its next run.
+      second.close();
+      assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS))
+          .hasMessageContaining("interrupted");
+      assertThatThrownBy(() -> pipeline.executors().get(0).runStep(0))
+          .isInstanceOf(StageExecutionException.class)
+          .hasMessageContaining("no tensor from peer " + LocalPipeline.slotWorkerId("closed", 1, 0))
+          .hasMessageNotContaining("aborted");
+    }
+  }
+
+  @Test
   void malformedActivationIsRejectedNamingTheSender() throws Exception {
     try (LocalPipeline pipeline =
         LocalPipeline.start(
