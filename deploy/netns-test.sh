@@ -216,7 +216,8 @@ SEED="${IP[seed]}:2552"
 start_node seed "$LAUNCHER" seed
 start_node scheduler env FLOTILLA_SEEDS="$SEED" FLOTILLA_API_HOST="${IP[scheduler]}" \
   FLOTILLA_API_PORT=8080 FLOTILLA_API_TOKEN="$TOKEN" FLOTILLA_API_TEAM=netns \
-  FLOTILLA_SCHEDULER_DATA_DIR="$RUN_DIR/scheduler-data" "$LAUNCHER" scheduler
+  FLOTILLA_SCHEDULER_DATA_DIR="$RUN_DIR/scheduler-data" \
+  FLOTILLA_CHECKPOINT_DIR="$RUN_DIR/scheduler-data/checkpoints" "$LAUNCHER" scheduler
 for i in $(seq 1 "$WORKERS"); do
   start_node "worker-$i" env FLOTILLA_SEEDS="$SEED" FLOTILLA_DATA_HOST="${IP[worker-$i]}" \
     FLOTILLA_DATA_PORT=40123 "$LAUNCHER" worker --id "worker-$i"
