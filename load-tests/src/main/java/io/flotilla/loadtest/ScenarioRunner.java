@@ -197,7 +197,12 @@ public final class ScenarioRunner {
       boolean crashedHosts = false;
       boolean crashedScheduler = false;
       long lastTick = System.nanoTime();
-      while (System.nanoTime() - runStart < durationNanos) {
+      // The run lasts its duration, and longer (up to the drain timeout) until the scenario's
+      // crash has happened: a host crash waits for its workers to hold slots, which on a slow or
+      // busy machine can come after the duration is over.
+      long crashDeadline = runStart + Math.max(durationNanos, p.drainTimeout().toNanos());
+      while (System.nanoTime() - runStart < durationNanos
+          || (p.crashHosts() > 0 && !crashedHosts && System.nanoTime() < crashDeadline)) {
         if (scenario != Scenario.BURST && scenario != Scenario.JOIN) {
           long inFlight = jobs.values().stream().filter(v -> !v.phase().isTerminal()).count();
           int missing = (int) (p.concurrentJobs() - inFlight - pendingSubmissions.size());
@@ -263,7 +268,16 @@ public final class ScenarioRunner {
       ticker.shutdownNow();
       line.finish();
       double runSeconds = (System.nanoTime() - started) / 1e9;
-      List<ScenarioResult.Check> checks = invariants.check(jobs);
+      List<ScenarioResult.Check> checks = new ArrayList<>(invariants.check(jobs));
+      if (p.crashHosts() > 0) {
+        checks.add(
+            new ScenarioResult.Check(
+                "a volunteer host crashed while its workers held slots",
+                crashedHosts,
+                crashedHosts
+                    ? p.crashHosts() + " host(s) crashed"
+                    : "no worker held a slot within " + p.drainTimeout().toSeconds() + " s"));
+      }
       if (submissionRetries.get() > 0) {
         invariants.interruptions().put("job submissions retried", submissionRetries.get());
       }

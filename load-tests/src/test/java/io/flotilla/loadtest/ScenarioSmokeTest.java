@@ -43,7 +43,11 @@ class ScenarioSmokeTest {
       assertThat(result.metrics().receiptsSettled()).as("receipts settled").isPositive();
     }
     if (parameters.churnPerMinute() > 0 || parameters.crashHosts() > 0) {
-      assertThat(result.metrics().recoveries()).as("lost workers' jobs resumed").isNotEmpty();
+      assertThat(result.metrics().recoveries())
+          .as(
+              "lost workers' jobs resumed (jobs by phase %s, interruptions %s)",
+              result.jobsByPhase(), result.interruptions())
+          .isNotEmpty();
     }
   }
 }
