@@ -7,7 +7,6 @@ import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.PlanResult;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,23 +62,11 @@ final class ReceiptReclaimer {
                     .onMessage(
                         Listed.class,
                         msg -> {
-                          Map<String, List<ActorRef<StageHostCommand>>> byAddress = new HashMap<>();
-                          for (ActorRef<StageHostCommand> host :
-                              msg.listing().getServiceInstances(StageHostCommand.SERVICE_KEY)) {
-                            Address a = host.path().address();
-                            byAddress
-                                .computeIfAbsent(
-                                    (a.hasLocalScope() ? self : a).toString(),
-                                    k -> new ArrayList<>())
-                                .add(host);
-                          }
+                          StageHosts listed = new StageHosts(msg.listing(), self);
                           for (var it = unsigned.entrySet().iterator(); it.hasNext(); ) {
                             var e = it.next();
                             ActorRef<StageHostCommand> host =
-                                StepDriver.hostOf(
-                                    e.getKey(),
-                                    byAddress.getOrDefault(
-                                        workers.get(e.getKey()).nodeAddress(), List.of()));
+                                listed.of(e.getKey(), workers.get(e.getKey()).nodeAddress());
                             if (host != null) {
                               host.tell(
                                   new StageHostCommand.SignReceipts(jobId, e.getValue(), replyTo));

@@ -32,7 +32,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -302,18 +301,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (phase != Phase.LOCATING) {
       return this;
     }
-    Address self = Cluster.get(ctx.getSystem()).selfMember().address();
-    Map<String, List<ActorRef<StageHostCommand>>> byAddress = new HashMap<>();
-    for (ActorRef<StageHostCommand> host :
-        msg.listing().getServiceInstances(StageHostCommand.SERVICE_KEY)) {
-      Address a = host.path().address();
-      byAddress
-          .computeIfAbsent((a.hasLocalScope() ? self : a).toString(), k -> new ArrayList<>())
-          .add(host);
-    }
+    StageHosts listed =
+        new StageHosts(msg.listing(), Cluster.get(ctx.getSystem()).selfMember().address());
     for (String id : plannedWorkers()) {
-      ActorRef<StageHostCommand> host =
-          hostOf(id, byAddress.getOrDefault(workers.get(id).nodeAddress(), List.of()));
+      ActorRef<StageHostCommand> host = listed.of(id, workers.get(id).nodeAddress());
       if (host == null) {
         return this; // not every host is known yet; the next listing may have it
       }
@@ -322,25 +313,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     hosts.forEach((id, host) -> ctx.watchWith(host, new HostGone(id)));
     prepare(stepsCompleted, checkpoint != null && stepsCompleted == checkpoint.step());
     return this;
-  }
-
-  /**
-   * The stage host of worker {@code id} among the hosts registered at its node: the only one, or,
-   * where the node hosts several workers, the one named {@link StageHostCommand#actorName} (never
-   * the named host of another worker).
-   */
-  static ActorRef<StageHostCommand> hostOf(String id, List<ActorRef<StageHostCommand>> atNode) {
-    String name = StageHostCommand.actorName(id);
-    for (ActorRef<StageHostCommand> host : atNode) {
-      if (host.path().name().equals(name)) {
-        return host;
-      }
-    }
-    if (atNode.size() == 1
-        && !atNode.get(0).path().name().startsWith(StageHostCommand.actorName(""))) {
-      return atNode.get(0);
-    }
-    return null;
   }
 
   /** Asks every host to be ready at {@code resume}; restoring from the checkpoint if it must. */
