@@ -377,10 +377,7 @@ public final class DemoCommand implements Callable<Integer> {
       for (int i = placed + 1; i <= total; i++) {
         spares.add("worker-" + i);
       }
-      if (!cluster.awaitReady(Duration.ofSeconds(timeoutSeconds))) {
-        System.err.printf(
-            "error: the local cluster was not ready within %d s (registered: %s)%n",
-            timeoutSeconds, cluster.registryIds());
+      if (!awaitReady(cluster)) {
         return 1;
       }
       out.printf(
@@ -414,17 +411,8 @@ public final class DemoCommand implements Callable<Integer> {
       out.println();
       var disruptions =
           new DemoTraining.Disruptions(faultyIds, spares, churn ? churnInterval() : 0);
-      for (DemoPhase phase : phases(spec, disruptions)) {
-        out.println("== " + phase.name());
-        int rc = phase.run(cluster, out);
-        if (rc != 0) {
-          System.err.println("error: demo phase '" + phase.name() + "' failed");
-          return rc;
-        }
-      }
-      out.println("Stopping the local cluster.");
+      return runPhases(phases(spec, disruptions), cluster, out);
     }
-    return 0;
   }
 
   private static void quietLogs() {
@@ -462,25 +450,39 @@ public final class DemoCommand implements Callable<Integer> {
             "Workers run as %d separate JVMs; their logs: %s%n",
             workers, cluster.journalDirectory().resolve("worker-N.log"));
       }
-      if (!cluster.awaitReady(Duration.ofSeconds(timeoutSeconds))) {
-        System.err.printf(
-            "error: the local cluster was not ready within %d s (registered: %s)%n",
-            timeoutSeconds, cluster.registryIds());
+      if (!awaitReady(cluster)) {
         return 1;
       }
       out.printf(
           "All %d nodes Up and %d workers registered after %d ms.%n%n",
           workers + 2, workers, (System.nanoTime() - t0) / 1_000_000);
-      for (DemoPhase phase : phases(spec)) {
-        out.println("== " + phase.name());
-        int rc = phase.run(cluster, out);
-        if (rc != 0) {
-          System.err.println("error: demo phase '" + phase.name() + "' failed");
-          return rc;
-        }
-      }
-      out.println("Stopping the local cluster.");
+      return runPhases(phases(spec), cluster, out);
     }
+  }
+
+  /** Waits until every node is Up and every worker registered; says so on stderr if not. */
+  private boolean awaitReady(LocalCluster cluster) throws InterruptedException {
+    if (cluster.awaitReady(Duration.ofSeconds(timeoutSeconds))) {
+      return true;
+    }
+    System.err.printf(
+        "error: the local cluster was not ready within %d s (registered: %s)%n",
+        timeoutSeconds, cluster.registryIds());
+    return false;
+  }
+
+  /** Runs the demo's phases in order; the exit code of the first that fails, else 0. */
+  private static int runPhases(List<DemoPhase> phases, LocalCluster cluster, PrintStream out)
+      throws Exception {
+    for (DemoPhase phase : phases) {
+      out.println("== " + phase.name());
+      int rc = phase.run(cluster, out);
+      if (rc != 0) {
+        System.err.println("error: demo phase '" + phase.name() + "' failed");
+        return rc;
+      }
+    }
+    out.println("Stopping the local cluster.");
     return 0;
   }
 }
