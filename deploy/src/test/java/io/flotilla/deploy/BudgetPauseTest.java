@@ -3,7 +3,6 @@ package io.flotilla.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.WorkerPay;
 import java.time.Duration;
@@ -26,24 +25,12 @@ class BudgetPauseTest {
     // 2 workers x 2 receipts per checkpoint, each receipt 2 micro-batches x 0.001 = 0.002
     // credits: a 0.005 budget pays two receipts, not the four of the first checkpoint.
     JobSpec spec =
-        JobSpecParser.parse(
-            """
-            name: thrifty
-            model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-            dataset:
-              type: addition
-              options: {digits: 2, train_examples: 2000, eval_examples: 100}
-            training:
-              steps: 40
-              global_batch: 8
-              micro_batches: 2
-              seed: 3
-              optimizer: {type: adamw, lr: 3e-3}
-              schedule: {type: constant}
-            parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
-            checkpoint: {interval_steps: 2, keep_last: 1}
-            payment: {unit: per-task, price: 0.001, budget: 0.005, currency: credits}
-            """);
+        TinyAdditionJob.named("thrifty", 40)
+            .seed(3)
+            .noGradClip()
+            .checkpoint(2, 1)
+            .budget("0.005")
+            .spec();
     try (LocalCluster cluster = LocalCluster.start(LocalCluster.demoConfig(), 2, true, true)) {
       assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
       var jobs = cluster.scheduler().jobs();

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
 import io.flotilla.scheduler.planner.PlanResult;
@@ -31,24 +30,13 @@ class ChurnTest {
   static final int KILL_EVERY = 30;
 
   static JobSpec spec() {
-    return JobSpecParser.parse(
-        """
-        name: churn
-        model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-        dataset:
-          type: addition
-          options: {digits: 2, train_examples: 2000, eval_examples: 100}
-        training:
-          steps: %d
-          global_batch: 32
-          micro_batches: 4
-          seed: 11
-          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: cosine, warmup_steps: 10, min_lr_ratio: 0.1}
-        parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
-        checkpoint: {interval_steps: 10, keep_last: 2}
-        """
-            .formatted(STEPS));
+    return TinyAdditionJob.named("churn", STEPS)
+        .batch(32, 4)
+        .seed(11)
+        .schedule("{type: cosine, warmup_steps: 10, min_lr_ratio: 0.1}")
+        .checkpoint(10, 2)
+        .budget(null)
+        .spec();
   }
 
   static Config config() {

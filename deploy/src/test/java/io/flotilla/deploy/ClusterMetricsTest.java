@@ -7,7 +7,6 @@ import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.PrometheusText;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
 import io.flotilla.worker.WorkerNode;
@@ -37,25 +36,10 @@ class ClusterMetricsTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private static JobSpec spec() {
-    return JobSpecParser.parse(
-        """
-        name: metrics-addition
-        model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-        dataset:
-          type: addition
-          options: {digits: 2, train_examples: 2000, eval_examples: 100}
-        training:
-          steps: %d
-          global_batch: %d
-          micro_batches: 2
-          seed: 7
-          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: constant}
-        parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
-        checkpoint: {interval_steps: 2, keep_last: 1}
-        payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
-        """
-            .formatted(STEPS, GLOBAL_BATCH));
+    return TinyAdditionJob.named("metrics-addition", STEPS)
+        .batch(GLOBAL_BATCH, 2)
+        .checkpoint(2, 1)
+        .spec();
   }
 
   private static Config config() {

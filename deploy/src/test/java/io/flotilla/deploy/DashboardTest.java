@@ -62,24 +62,10 @@ class DashboardTest {
   static final String QUARANTINE_REASON = "held back by the operator for review";
 
   static final String SPEC =
-      """
-      name: dashboard-addition
-      model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-      dataset:
-        type: addition
-        options: {digits: 2, train_examples: 2000, eval_examples: 100}
-      training:
-        steps: %d
-        global_batch: 8
-        micro_batches: 2
-        seed: 7
-        optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-        schedule: {type: constant}
-      parallelism: {pipeline_stages: 2, replicas: 2, schedule: 1f1b}
-      checkpoint: {interval_steps: 12, keep_last: 1}
-      payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
-      """
-          .formatted(STEPS);
+      TinyAdditionJob.named("dashboard-addition", STEPS)
+          .parallelism(2, 2, "1f1b")
+          .checkpoint(12, 1)
+          .yaml();
 
   static Config config() {
     return ConfigFactory.parseString(

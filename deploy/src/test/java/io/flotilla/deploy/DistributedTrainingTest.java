@@ -14,7 +14,6 @@ import io.flotilla.engine.train.JobConfig;
 import io.flotilla.engine.train.LocalTrainer;
 import io.flotilla.engine.train.Trainer;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.planner.PlanResult;
 import io.flotilla.worker.WorkerNode;
@@ -48,25 +47,7 @@ class DistributedTrainingTest {
   static final String TOKEN = "test-token";
 
   static JobSpec spec() {
-    return JobSpecParser.parse(
-        """
-        name: tiny-addition
-        model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-        dataset:
-          type: addition
-          options: {digits: 2, train_examples: 2000, eval_examples: 100}
-        training:
-          steps: %d
-          global_batch: 8
-          micro_batches: 2
-          seed: 7
-          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: constant}
-        parallelism: {pipeline_stages: 2, replicas: 1, schedule: 1f1b}
-        checkpoint: {interval_steps: 3, keep_last: 2}
-        payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
-        """
-            .formatted(STEPS));
+    return TinyAdditionJob.named("tiny-addition", STEPS).checkpoint(3, 2).spec();
   }
 
   static Config config() {

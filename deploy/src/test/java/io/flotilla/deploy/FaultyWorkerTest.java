@@ -8,7 +8,6 @@ import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobEvent;
 import io.flotilla.scheduler.job.JobManager;
 import io.flotilla.scheduler.job.JobView;
@@ -45,25 +44,13 @@ class FaultyWorkerTest {
   static final int STEPS = 8;
 
   static JobSpec spec() {
-    return JobSpecParser.parse(
-        """
-        name: faulty
-        model: {type: gpt, layers: 1, width: 32, heads: 2, context: 12, dropout: 0.0}
-        dataset:
-          type: addition
-          options: {digits: 2, train_examples: 2000, eval_examples: 100}
-        training:
-          steps: %d
-          global_batch: 12
-          micro_batches: 2
-          seed: 5
-          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: constant}
-        parallelism: {pipeline_stages: 1, replicas: 3, schedule: gpipe}
-        checkpoint: {interval_steps: 4, keep_last: 1}
-        payment: {unit: per-task, price: 0.001, budget: 1, currency: credits}
-        """
-            .formatted(STEPS));
+    return TinyAdditionJob.named("faulty", STEPS)
+        .layers(1)
+        .batch(12, 2)
+        .seed(5)
+        .parallelism(1, 3, "gpipe")
+        .checkpoint(4, 1)
+        .spec();
   }
 
   static Config config() {

@@ -9,7 +9,6 @@ import io.flotilla.gossip.NodeConfig;
 import io.flotilla.gossip.SeedAddress;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.SchedulerNode;
 import io.flotilla.scheduler.job.JobEvent;
 import io.flotilla.scheduler.job.JobManager;
@@ -45,24 +44,12 @@ class SchedulerFailoverTest {
   static final int STEPS = 40;
 
   static JobSpec spec() {
-    return JobSpecParser.parse(
-        """
-        name: failover
-        model: {type: gpt, layers: 2, width: 32, heads: 2, context: 12, dropout: 0.0}
-        dataset:
-          type: addition
-          options: {digits: 2, train_examples: 2000, eval_examples: 100}
-        training:
-          steps: %d
-          global_batch: 8
-          micro_batches: 2
-          seed: 11
-          optimizer: {type: adamw, lr: 3e-3, grad_clip: 1.0}
-          schedule: {type: constant}
-        parallelism: {pipeline_stages: 2, replicas: 1, schedule: gpipe}
-        checkpoint: {interval_steps: 100, keep_last: 1}
-        """
-            .formatted(STEPS));
+    return TinyAdditionJob.named("failover", STEPS)
+        .seed(11)
+        .parallelism(2, 1, "gpipe")
+        .checkpoint(100, 1)
+        .budget(null)
+        .spec();
   }
 
   static Config config() {
