@@ -86,6 +86,39 @@ class PipelineCorrectnessTest {
     assertThat(losses.get(STEPS - 1)).as("the model learns").isLessThan(losses.get(0));
   }
 
+  /**
+   * The planner cuts by measured cost, so a stage may hold the embeddings alone, or the head alone:
+   * the tied embedding then lives on stages that compute nothing else, and training must still be
+   * the single-process training.
+   */
+  @ParameterizedTest(name = "cut {0} D={1}")
+  @CsvSource({"0 1 4, 1", "0 1 4, 3", "0 3 4, 2", "0 1 3 4, 2"})
+  void unevenCutsMatchSingleProcessTraining(String cut, int d) throws Exception {
+    int[] boundaries =
+        java.util.Arrays.stream(cut.split(" ")).mapToInt(Integer::parseInt).toArray();
+    int p = boundaries.length - 1;
+    int m = 4;
+    JobSpec spec = TestingSpecs.gpt(p, d, "1f1b", m, d * m * 2, STEPS, "gradient_sync: allreduce");
+    double[] reference = referenceLosses(spec);
+    List<Double> losses = new ArrayList<>();
+    try (LocalPipeline pipeline =
+        LocalPipeline.start(
+            "cut-" + cut.replace(' ', '-') + "-" + d,
+            spec,
+            SETTINGS,
+            DataPlaneSettings.loopback(Duration.ofSeconds(10)),
+            boundaries)) {
+      for (int step = 0; step < STEPS; step++) {
+        losses.add(LocalPipeline.loss(pipeline.runStep(step)));
+      }
+    }
+    for (int step = 0; step < STEPS; step++) {
+      assertThat(losses.get(step))
+          .as("loss of step %d", step)
+          .isCloseTo(reference[step], within(1e-5 * Math.abs(reference[step])));
+    }
+  }
+
   /** One process, the same global batch as D x M micro-batches, the same seed. */
   static double[] referenceLosses(JobSpec spec) throws Exception {
     JobConfig job = EngineJob.singleProcess(spec);
