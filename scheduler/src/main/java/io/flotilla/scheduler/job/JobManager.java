@@ -159,6 +159,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Workers of a tied vote in this job: the next placements avoid them while others suffice. */
   private final java.util.Set<String> suspects = new java.util.HashSet<>();
 
+  /**
+   * The job's last plan, whose layer cut a re-placement keeps (held in memory: a job manager that
+   * recovered on another node may cut once more).
+   */
+  private PlanResult.Plan lastPlan;
+
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
 
@@ -743,12 +749,16 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           workers.sorted().stream()
               .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
               .toList();
-      result = Planner.plan(PlanRequest.forSpec(state.spec(), ready, links.matrix()));
+      result =
+          Planner.plan(
+              PlanRequest.forSpec(state.spec(), ready, links.matrix()).keepingCutOf(lastPlan));
       if (!suspects.isEmpty()) {
         List<WorkerCapabilities> unsuspected =
             ready.stream().filter(w -> !suspects.contains(w.workerId())).toList();
         PlanResult without =
-            Planner.plan(PlanRequest.forSpec(state.spec(), unsuspected, links.matrix()));
+            Planner.plan(
+                PlanRequest.forSpec(state.spec(), unsuspected, links.matrix())
+                    .keepingCutOf(lastPlan));
         if (without instanceof PlanResult.Plan) {
           result = without;
         }
@@ -759,6 +769,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     return switch (result) {
       case PlanResult.Plan plan -> {
+        lastPlan = plan;
         ctx.getLog().info("Job {} planned on {} workers", jobId, workers.byId().size());
         yield Optional.of(new JobEvent.JobPlanned(plan, now()));
       }

@@ -23,6 +23,10 @@ import java.util.Objects;
  * @param gradientSync all-reduce every step, or DiLoCo every {@code syncIntervalSteps}
  * @param syncIntervalSteps steps between synchronisations (1 for all-reduce)
  * @param computeEfficiency share of a worker's measured GFLOP/s that training reaches, in (0, 1]
+ * @param keptCut the first layer of each stage of the job's previous plan, then the layer count (P
+ *     + 1 numbers), or empty: when the job is placed again, the planner keeps that cut unless it no
+ *     longer fits the workers or another cut is predicted to be much faster (see {@link
+ *     #RECUT_GAIN})
  */
 public record PlanRequest(
     String jobName,
@@ -37,7 +41,15 @@ public record PlanRequest(
     PipelineSchedule schedule,
     GradientSync gradientSync,
     int syncIntervalSteps,
-    double computeEfficiency) {
+    double computeEfficiency,
+    List<Integer> keptCut) {
+
+  /**
+   * A job placed again changes its layer cut only for a predicted step time at least this share
+   * shorter: a new cut moves every stage's parameters and changes the order of floating-point sums,
+   * so a resumed run would no longer reproduce the steps it would have taken.
+   */
+  public static final double RECUT_GAIN = 0.2;
 
   /** Training reaches about half of the sgemm peak a worker measures. */
   public static final double DEFAULT_COMPUTE_EFFICIENCY = 0.5;
@@ -69,6 +81,93 @@ public record PlanRequest(
     if (!(computeEfficiency > 0 && computeEfficiency <= 1)) {
       throw new IllegalArgumentException("computeEfficiency must be in (0, 1]");
     }
+    keptCut = List.copyOf(keptCut);
+    if (!keptCut.isEmpty() && !validCut(keptCut, stages, layers.size())) {
+      throw new IllegalArgumentException(
+          "keptCut must be "
+              + (stages + 1)
+              + " increasing layer indices from 0 to "
+              + layers.size()
+              + "; was "
+              + keptCut);
+    }
+  }
+
+  /** A request without a cut to keep. */
+  public PlanRequest(
+      String jobName,
+      List<LayerCost> layers,
+      List<WorkerCapabilities> workers,
+      LinkMatrix links,
+      int stages,
+      int replicas,
+      int redundancy,
+      int microBatches,
+      int microBatchSize,
+      PipelineSchedule schedule,
+      GradientSync gradientSync,
+      int syncIntervalSteps,
+      double computeEfficiency) {
+    this(
+        jobName,
+        layers,
+        workers,
+        links,
+        stages,
+        replicas,
+        redundancy,
+        microBatches,
+        microBatchSize,
+        schedule,
+        gradientSync,
+        syncIntervalSteps,
+        computeEfficiency,
+        List.of());
+  }
+
+  private static boolean validCut(List<Integer> cut, int stages, int layerCount) {
+    if (cut.size() != stages + 1 || cut.get(0) != 0 || cut.get(stages) != layerCount) {
+      return false;
+    }
+    for (int k = 0; k < stages; k++) {
+      if (cut.get(k) >= cut.get(k + 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * This request, keeping the layer cut of {@code previous} (a plan of the same job) when it is
+   * valid for this request's stages and layers; otherwise this request unchanged.
+   */
+  public PlanRequest keepingCutOf(PlanResult.Plan previous) {
+    if (previous == null) {
+      return this;
+    }
+    List<Integer> cut = new java.util.ArrayList<>();
+    for (PlanResult.StagePlan s : previous.stages()) {
+      cut.add(s.firstLayer());
+    }
+    cut.add(previous.stages().get(previous.stages().size() - 1).lastLayer() + 1);
+    if (!validCut(cut, stages, layers.size())) {
+      return this;
+    }
+    return new PlanRequest(
+        jobName,
+        layers,
+        workers,
+        links,
+        stages,
+        replicas,
+        redundancy,
+        microBatches,
+        microBatchSize,
+        schedule,
+        gradientSync,
+        syncIntervalSteps,
+        computeEfficiency,
+        cut);
   }
 
   /** The request for {@code spec}, with layer costs estimated from the model's sizes. */

@@ -31,6 +31,10 @@ import java.util.List;
  * workers. For every assignment of groups to stage positions (every permutation up to {@value
  * #MAX_PERMUTED_STAGES} stages; fastest-first and slowest-first beyond), dynamic programming finds
  * the contiguous cut minimising the busiest stage's time within each group's memory.
+ *
+ * <p>A job placed again keeps its previous cut ({@link PlanRequest#keptCut}) where that cut fits
+ * the workers, unless a new cut is predicted to shorten the step by {@link PlanRequest#RECUT_GAIN}
+ * or more.
  */
 public final class Planner {
 
@@ -255,12 +259,25 @@ public final class Planner {
         }
       }
       Plan best = null;
+      Plan bestKept = null;
       for (int[] order : orders()) {
-        Plan plan = cut(order, groups, speed, mem, ring, boundary);
+        Plan plan = cut(order, groups, speed, mem, ring, boundary, false);
         if (plan != null
             && (best == null || plan.predictedStepSeconds() < best.predictedStepSeconds())) {
           best = plan;
         }
+        Plan kept =
+            req.keptCut().isEmpty() ? null : cut(order, groups, speed, mem, ring, boundary, true);
+        if (kept != null
+            && (bestKept == null
+                || kept.predictedStepSeconds() < bestKept.predictedStepSeconds())) {
+          bestKept = kept;
+        }
+      }
+      if (bestKept != null
+          && best.predictedStepSeconds()
+              > (1 - PlanRequest.RECUT_GAIN) * bestKept.predictedStepSeconds()) {
+        return bestKept;
       }
       return best;
     }
@@ -334,7 +351,8 @@ public final class Planner {
         double[] speed,
         long[] mem,
         Link[] ring,
-        Link[][] boundary) {
+        Link[][] boundary,
+        boolean keepCut) {
       double[][] best = new double[p + 1][layerCount + 1];
       int[][] from = new int[p + 1][layerCount + 1];
       for (double[] row : best) {
@@ -345,6 +363,9 @@ public final class Planner {
         for (int j = k + 1; j <= layerCount - (p - 1 - k); j++) {
           for (int i = k; i < j; i++) {
             if (best[k][i] == INF || memory(k, i, j) > mem[order[k]]) {
+              continue;
+            }
+            if (keepCut && (i != req.keptCut().get(k) || j != req.keptCut().get(k + 1))) {
               continue;
             }
             double busy =

@@ -85,6 +85,48 @@ class PlannerTest {
   }
 
   @Test
+  void aJobPlacedAgainKeepsItsCutUnlessANewOneIsMuchFaster() {
+    List<LayerCost> ten = layers(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+    List<WorkerCapabilities> two = List.of(worker("a", 10, 8 * GIB), worker("b", 10, 8 * GIB));
+    assertThat(ranges(plan(request(ten, two, 2, 1)))).isEqualTo("0-4@a | 5-9@b");
+
+    // 6 | 4 layers: the balanced 5 | 5 would be 1/6 faster, less than RECUT_GAIN: kept.
+    Plan sixFour = plan(cutAt(request(ten, two, 2, 1), 0, 6, 10));
+    assertThat(ranges(sixFour)).isEqualTo("0-5@a | 6-9@b");
+    assertThat(ranges(plan(request(ten, two, 2, 1).keepingCutOf(sixFour))))
+        .as("a re-placement keeps the cut")
+        .isEqualTo("0-5@a | 6-9@b");
+
+    // 7 | 3 layers: 5 | 5 is 2/7 faster: the job is cut again.
+    Plan sevenThree = plan(cutAt(request(ten, two, 2, 1), 0, 7, 10));
+    assertThat(ranges(plan(request(ten, two, 2, 1).keepingCutOf(sevenThree))))
+        .as("a cut much slower than the best is replaced")
+        .isEqualTo("0-4@a | 5-9@b");
+
+    // A cut for another stage count does not apply.
+    assertThat(request(ten, two, 3, 1).keepingCutOf(sixFour).keptCut()).isEmpty();
+  }
+
+  /** {@code r} with the cut to keep given as the stages' first layers and the layer count. */
+  private static PlanRequest cutAt(PlanRequest r, Integer... cut) {
+    return new PlanRequest(
+        r.jobName(),
+        r.layers(),
+        r.workers(),
+        r.links(),
+        r.stages(),
+        r.replicas(),
+        r.redundancy(),
+        r.microBatches(),
+        r.microBatchSize(),
+        r.schedule(),
+        r.gradientSync(),
+        r.syncIntervalSteps(),
+        r.computeEfficiency(),
+        List.of(cut));
+  }
+
+  @Test
   void threeStagesOnUnevenLayers() {
     Plan plan =
         plan(
