@@ -163,7 +163,8 @@
         el(
           'tr',
           {},
-          el('td', { class: 'mono' }, m.address, m.address === cluster.leader ? ' ' : null,
+          el('td', { class: 'mono', title: m.address }, hostPort(m.address),
+            m.address === cluster.leader ? ' ' : null,
             m.address === cluster.leader ? badge('leader', 'info') : null),
           el('td', {}, m.roles.join(', ')),
           el('td', {}, badge(m.status, m.status === 'Up' ? 'good' : 'warn')),
@@ -203,6 +204,11 @@
       }),
       'no workers have registered',
     );
+  }
+
+  // pekko://flotilla@10.0.0.5:7355 -> 10.0.0.5:7355 (the full address is the cell's title).
+  function hostPort(address) {
+    return address.replace(/^[a-z]+:\/\/[^@]*@/, '');
   }
 
   function short(address) {
