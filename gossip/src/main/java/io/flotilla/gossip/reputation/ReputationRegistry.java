@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -183,9 +184,13 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   private record QuarantineChanged(Replicator.SubscribeResponse<LWWMap<String, QuarantineStatus>> r)
       implements Internal {}
 
-  private record CountersUpdated(
-      Replicator.UpdateResponse<PNCounterMap<String>> r, ActorRef<StatusReply<Done>> replyTo)
+  private record CountersUpdated(Replicator.UpdateResponse<PNCounterMap<String>> r)
       implements Internal {}
+
+  /** Writes the valid results recorded since the last flush, as one update. */
+  private enum FlushValid implements Internal {
+    INSTANCE
+  }
 
   private record ReleaseCountsRead(
       Replicator.GetResponse<PNCounterMap<String>> r, Unquarantine command) implements Internal {}
@@ -217,6 +222,11 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   private final Set<ActorRef<Reputations>> subscribers = new HashSet<>();
   private final Map<String, String> lastInvalidReason = new HashMap<>();
   private final Set<String> quarantining = new HashSet<>();
+  private final Map<String, Long> pendingValid = new LinkedHashMap<>();
+  private final List<ActorRef<StatusReply<Done>>> pendingReplies = new ArrayList<>();
+  private final java.util.ArrayDeque<List<ActorRef<StatusReply<Done>>>> awaitingUpdates =
+      new java.util.ArrayDeque<>();
+  private final ActorRef<Replicator.UpdateResponse<PNCounterMap<String>>> counterUpdates;
   private Map<String, BigInteger> counterEntries = Map.of();
   private Map<String, QuarantineStatus> statuses = Map.of();
   private Reputations current = new Reputations(Map.of());
@@ -235,6 +245,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     this.settings = settings;
     this.clock = clock;
     this.metrics = io.flotilla.gossip.GossipMetrics.get(context.getSystem());
+    this.counterUpdates = context.messageAdapter(counterResponses(), CountersUpdated::new);
     counters.subscribe(COUNTERS, CountersChanged::new);
     quarantine.subscribe(QUARANTINE, QuarantineChanged::new);
   }
@@ -243,6 +254,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(RecordValid.class, this::onRecordValid)
+        .onMessageEquals(FlushValid.INSTANCE, this::onFlushValid)
         .onMessage(RecordInvalid.class, this::onRecordInvalid)
         .onMessage(RecordUnverified.class, this::onRecordUnverified)
         .onMessage(Quarantine.class, this::onQuarantine)
@@ -267,42 +279,91 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     return map.getEntries().getOrDefault(key, BigInteger.ZERO).longValue();
   }
 
+  /**
+   * Valid results are the bulk of the traffic (one per worker per verified step): they are counted
+   * here and written as one update once the mailbox holds no more of them, so a busy cluster sends
+   * the replicator a few updates a second instead of thousands.
+   */
   private Behavior<Command> onRecordValid(RecordValid cmd) {
-    String w = cmd.workerId();
+    if (pendingValid.isEmpty()) {
+      getContext().getSelf().tell(FlushValid.INSTANCE);
+    }
+    pendingValid.merge(cmd.workerId(), 1L, Long::sum);
+    if (cmd.replyTo() != null) {
+      pendingReplies.add(cmd.replyTo());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFlushValid() {
+    if (pendingValid.isEmpty()) {
+      return this;
+    }
+    Map<String, Long> valid = new LinkedHashMap<>(pendingValid);
+    List<ActorRef<StatusReply<Done>>> replies = List.copyOf(pendingReplies);
+    pendingValid.clear();
+    pendingReplies.clear();
     updateCounters(
         map -> {
-          long run = count(map, key(w, INVALID));
-          return map.increment(self, key(w, VALID), 1)
-              .increment(self, key(w, RUN + run), 1)
-              .increment(self, key(w, TASKS), 1);
+          PNCounterMap<String> result = map;
+          for (Map.Entry<String, Long> e : valid.entrySet()) {
+            String w = e.getKey();
+            long n = e.getValue();
+            long run = count(result, key(w, INVALID));
+            result =
+                result
+                    .increment(self, key(w, VALID), n)
+                    .increment(self, key(w, RUN + run), n)
+                    .increment(self, key(w, TASKS), n);
+          }
+          return result;
         },
-        cmd.replyTo());
+        replies);
     return this;
   }
 
   private Behavior<Command> onRecordInvalid(RecordInvalid cmd) {
+    onFlushValid(); // valid results recorded before this one count in the run before it
     String w = cmd.workerId();
     lastInvalidReason.put(w, cmd.reason());
     getContext().getLog().info("Reputation: invalid result of {}: {}", w, cmd.reason());
     updateCounters(
         map -> map.increment(self, key(w, INVALID), 1).increment(self, key(w, TASKS), 1),
-        cmd.replyTo());
+        replies(cmd.replyTo()));
     return this;
   }
 
   private Behavior<Command> onRecordUnverified(RecordUnverified cmd) {
-    updateCounters(map -> map.increment(self, key(cmd.workerId(), TASKS), 1), cmd.replyTo());
+    updateCounters(
+        map -> map.increment(self, key(cmd.workerId(), TASKS), 1), replies(cmd.replyTo()));
     return this;
+  }
+
+  private static List<ActorRef<StatusReply<Done>>> replies(ActorRef<StatusReply<Done>> replyTo) {
+    return replyTo == null ? List.of() : List.of(replyTo);
   }
 
   private void updateCounters(
       Function<PNCounterMap<String>, PNCounterMap<String>> modify,
-      ActorRef<StatusReply<Done>> replyTo) {
-    counters.askUpdate(
-        r ->
+      List<ActorRef<StatusReply<Done>>> replyTo) {
+    // Told, not asked: a replicator backlogged past the ask timeout would otherwise fail this
+    // actor, and every reputation of the node with it; a late local write is still a write.
+    // Local writes are answered in order, so the waiting replies form a queue.
+    awaitingUpdates.addLast(replyTo);
+    DistributedData.get(getContext().getSystem())
+        .replicator()
+        .tell(
             new Replicator.Update<>(
-                COUNTERS, PNCounterMap.empty(), Replicator.writeLocal(), r, modify),
-        r -> new CountersUpdated(r, replyTo));
+                COUNTERS, PNCounterMap.empty(), Replicator.writeLocal(), counterUpdates, modify));
+  }
+
+  /** The class of the replicator's answers to counter updates, for a message adapter. */
+  private static Class<Replicator.UpdateResponse<PNCounterMap<String>>> counterResponses() {
+    @SuppressWarnings("unchecked")
+    Class<Replicator.UpdateResponse<PNCounterMap<String>>> c =
+        (Class<Replicator.UpdateResponse<PNCounterMap<String>>>)
+            (Class<?>) Replicator.UpdateResponse.class;
+    return c;
   }
 
   private Behavior<Command> onQuarantine(Quarantine cmd) {
@@ -432,14 +493,15 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   }
 
   private Behavior<Command> onCountersUpdated(CountersUpdated msg) {
-    if (msg.replyTo() != null) {
-      msg.replyTo()
-          .tell(
-              msg.r() instanceof Replicator.UpdateSuccess<?>
-                  ? StatusReply.ack()
-                  : StatusReply.error(
-                      "reputation update failed: " + msg.r().getClass().getSimpleName()));
+    List<ActorRef<StatusReply<Done>>> replyTo = awaitingUpdates.pollFirst();
+    if (replyTo == null) {
+      return this;
     }
+    StatusReply<Done> reply =
+        msg.r() instanceof Replicator.UpdateSuccess<?>
+            ? StatusReply.ack()
+            : StatusReply.error("reputation update failed: " + msg.r().getClass().getSimpleName());
+    replyTo.forEach(r -> r.tell(reply));
     return this;
   }
 

@@ -88,6 +88,29 @@ class ReputationClusterTest {
   }
 
   @Test
+  void aBurstOfResultsIsCountedInOrder() {
+    // Told at once, without waiting: the valid results are written in batches, and the invalid
+    // one in the middle must still end the run of those before it.
+    for (int i = 0; i < 30; i++) {
+      a.reputation().tell(new ReputationRegistry.RecordValid("burst-1", null));
+    }
+    a.reputation().tell(new ReputationRegistry.RecordInvalid("burst-1", "digest mismatch", null));
+    for (int i = 0; i < 2; i++) {
+      a.reputation().tell(new ReputationRegistry.RecordValid("burst-1", null));
+    }
+    ack(a, r -> new ReputationRegistry.RecordValid("burst-1", r));
+    awaitReputation(
+        b,
+        "burst-1",
+        rep -> {
+          assertThat(rep.validResults()).isEqualTo(33);
+          assertThat(rep.invalidResults()).isEqualTo(1);
+          assertThat(rep.consecutiveValid()).isEqualTo(3);
+          assertThat(rep.tasksDone()).isEqualTo(34);
+        });
+  }
+
+  @Test
   void invalidResultsSplitOverTwoNodesReachTheThresholdAndQuarantineClusterWide() {
     int threshold =
         ReputationSettings.create(a.system().settings().config()).quarantineAfterInvalid();
