@@ -14,6 +14,9 @@ public final class GossipKryoRegistrar implements KryoRegistrar {
     r.add(1003, WorkerRegistry.SubscribeWorkers.class);
     r.add(1004, WorkerRegistry.UnsubscribeWorkers.class);
     r.add(1005, WorkerRegistry.Workers.class);
+    r.add(1010, io.flotilla.gossip.placement.PlacementBoard.JobPlacement.class);
+    r.add(1011, io.flotilla.gossip.placement.PlacementBoard.Hold.class);
+    r.add(1012, io.flotilla.gossip.placement.PlacementBoard.Free.class);
     r.add(1020, io.flotilla.gossip.reputation.WorkerReputation.class);
     r.add(1021, io.flotilla.gossip.reputation.QuarantineStatus.class);
     r.add(1022, io.flotilla.gossip.reputation.ReputationRegistry.RecordValid.class);

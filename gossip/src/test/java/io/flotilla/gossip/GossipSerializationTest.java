@@ -72,7 +72,10 @@ class GossipSerializationTest {
             new ReputationRegistry.GetReputations(reputations.ref()),
             new ReputationRegistry.SubscribeReputations(reputations.ref()),
             new ReputationRegistry.UnsubscribeReputations(reputations.ref()),
-            new ReputationRegistry.Reputations(Map.of("w1", rep)));
+            new ReputationRegistry.Reputations(Map.of("w1", rep)),
+            new io.flotilla.gossip.placement.PlacementBoard.JobPlacement(List.of("w1", "w2")),
+            new io.flotilla.gossip.placement.PlacementBoard.Hold("j-1", List.of("w1", "w2")),
+            new io.flotilla.gossip.placement.PlacementBoard.Free("j-1"));
     samples.forEach(s -> SerializationAssertions.assertRoundTrips(kit.system(), s));
     SerializationAssertions.assertEveryMessageHasSample(
         kit.system(), samples, c -> c.getPackageName().startsWith("io.flotilla.gossip"));

@@ -1,6 +1,8 @@
 package io.flotilla.scheduler.job;
 
 import io.flotilla.gossip.WorkerRegistry;
+import io.flotilla.gossip.placement.PlacementBoard;
+import io.flotilla.gossip.placement.PlacementBoardExtension;
 import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.ledger.LedgerBridge;
@@ -15,8 +17,10 @@ import io.flotilla.scheduler.planner.Planner;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -165,6 +169,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private PlanResult.Plan lastPlan;
 
+  /** The node's placement board, and the workers this job last told it it holds. */
+  private final ActorRef<PlacementBoard.Command> placements;
+
+  private List<String> publishedPlacement = List.of();
+
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
 
@@ -218,6 +227,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     this.store = store;
     this.orchestration = settings.orchestration();
     this.metrics = JobMetrics.get(ctx.getSystem());
+    this.placements = PlacementBoardExtension.get(ctx.getSystem()).board();
     registry.tell(
         new WorkerRegistry.SubscribeWorkers(
             ctx.messageAdapter(WorkerRegistry.Workers.class, WorkersChanged::new)));
@@ -297,6 +307,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             state -> {
               recovered = true;
               metrics.recovered(state);
+              publishPlacement(state);
               boolean running = !state.phase().isTerminal();
               if (state.spec() != null
                   && JobPayments.paid(state.spec())
@@ -318,6 +329,35 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             })
         .onSignal(PostStop.instance(), state -> metrics.stopped(jobId))
         .build();
+  }
+
+  /**
+   * Tells the placement board which workers this job holds: those of its plan while it is planned
+   * or running, none otherwise. Other jobs' planners then prefer workers it does not use.
+   */
+  private void publishPlacement(JobView state) {
+    boolean holds =
+        state.plan() != null
+            && (state.phase() == JobView.Phase.PLANNED || state.phase() == JobView.Phase.RUNNING);
+    List<String> now = holds ? state.plan().workerIds() : List.of();
+    if (now.equals(publishedPlacement)) {
+      return;
+    }
+    publishedPlacement = now;
+    placements.tell(holds ? new PlacementBoard.Hold(jobId, now) : new PlacementBoard.Free(jobId));
+  }
+
+  /** Other jobs' plans that use each of {@code candidates}, from this node's placement board. */
+  private Map<String, Integer> otherJobs(List<WorkerCapabilities> candidates) {
+    PlacementBoard.Loads loads = PlacementBoardExtension.get(ctx.getSystem()).loads();
+    Map<String, Integer> shared = new HashMap<>();
+    for (WorkerCapabilities w : candidates) {
+      int n = loads.otherJobs(w.workerId(), jobId);
+      if (n > 0) {
+        shared.put(w.workerId(), n);
+      }
+    }
+    return shared;
   }
 
   private void passivateIfEnded(JobView state) {
@@ -354,6 +394,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
               JobView next = state.apply(event);
               if (recovered) {
                 metrics.applied(state, event, next);
+                publishPlacement(next);
               }
               return next;
             });
@@ -749,16 +790,20 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           workers.sorted().stream()
               .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
               .toList();
+      Map<String, Integer> shared = otherJobs(ready);
       result =
           Planner.plan(
-              PlanRequest.forSpec(state.spec(), ready, links.matrix()).keepingCutOf(lastPlan));
+              PlanRequest.forSpec(state.spec(), ready, links.matrix())
+                  .keepingCutOf(lastPlan)
+                  .sharing(shared));
       if (!suspects.isEmpty()) {
         List<WorkerCapabilities> unsuspected =
             ready.stream().filter(w -> !suspects.contains(w.workerId())).toList();
         PlanResult without =
             Planner.plan(
                 PlanRequest.forSpec(state.spec(), unsuspected, links.matrix())
-                    .keepingCutOf(lastPlan));
+                    .keepingCutOf(lastPlan)
+                    .sharing(shared));
         if (without instanceof PlanResult.Plan) {
           result = without;
         }

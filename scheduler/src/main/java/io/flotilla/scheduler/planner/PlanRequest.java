@@ -5,6 +5,7 @@ import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.PipelineSchedule;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -27,6 +28,9 @@ import java.util.Objects;
  *     + 1 numbers), or empty: when the job is placed again, the planner keeps that cut unless it no
  *     longer fits the workers or another cut is predicted to be much faster (see {@link
  *     #RECUT_GAIN})
+ * @param otherJobs worker id -&gt; how many other jobs' plans use it now (absent: none); the
+ *     planner counts a worker shared by n other jobs at 1 / (n + 1) of its speed, so jobs spread
+ *     over idle workers before they share one
  */
 public record PlanRequest(
     String jobName,
@@ -42,7 +46,8 @@ public record PlanRequest(
     GradientSync gradientSync,
     int syncIntervalSteps,
     double computeEfficiency,
-    List<Integer> keptCut) {
+    List<Integer> keptCut,
+    Map<String, Integer> otherJobs) {
 
   /**
    * A job placed again changes its layer cut only for a predicted step time at least this share
@@ -82,6 +87,7 @@ public record PlanRequest(
       throw new IllegalArgumentException("computeEfficiency must be in (0, 1]");
     }
     keptCut = List.copyOf(keptCut);
+    otherJobs = Map.copyOf(otherJobs);
     if (!keptCut.isEmpty() && !validCut(keptCut, stages, layers.size())) {
       throw new IllegalArgumentException(
           "keptCut must be "
@@ -122,7 +128,8 @@ public record PlanRequest(
         gradientSync,
         syncIntervalSteps,
         computeEfficiency,
-        List.of());
+        List.of(),
+        Map.of());
   }
 
   private static boolean validCut(List<Integer> cut, int stages, int layerCount) {
@@ -153,6 +160,18 @@ public record PlanRequest(
     if (!validCut(cut, stages, layers.size())) {
       return this;
     }
+    return with(cut, otherJobs);
+  }
+
+  /**
+   * This request, with {@code otherJobs} (worker id -&gt; other jobs whose plans use it) counted
+   * against each worker's speed.
+   */
+  public PlanRequest sharing(Map<String, Integer> otherJobs) {
+    return with(keptCut, otherJobs);
+  }
+
+  private PlanRequest with(List<Integer> cut, Map<String, Integer> shared) {
     return new PlanRequest(
         jobName,
         layers,
@@ -167,7 +186,8 @@ public record PlanRequest(
         gradientSync,
         syncIntervalSteps,
         computeEfficiency,
-        cut);
+        cut,
+        shared);
   }
 
   /** The request for {@code spec}, with layer costs estimated from the model's sizes. */

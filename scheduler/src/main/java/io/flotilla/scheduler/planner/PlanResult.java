@@ -38,6 +38,11 @@ public sealed interface PlanResult {
       Objects.requireNonNull(jobName, "jobName");
       stages = List.copyOf(stages);
     }
+
+    /** Every worker of the plan, stage by stage. */
+    public List<String> workerIds() {
+      return stages.stream().flatMap(s -> s.workers().stream()).map(Placement::workerId).toList();
+    }
   }
 
   /**

@@ -32,6 +32,9 @@ import java.util.List;
  * #MAX_PERMUTED_STAGES} stages; fastest-first and slowest-first beyond), dynamic programming finds
  * the contiguous cut minimising the busiest stage's time within each group's memory.
  *
+ * <p>A worker that other jobs' plans use counts at 1 / (n + 1) of its speed ({@link
+ * PlanRequest#otherJobs}), so jobs spread over idle workers before they share one.
+ *
  * <p>A job placed again keeps its previous cut ({@link PlanRequest#keptCut}) where that cut fits
  * the workers, unless a new cut is predicted to shorten the step by {@link PlanRequest#RECUT_GAIN}
  * or more.
@@ -88,7 +91,7 @@ public final class Planner {
     PlanResult run() {
       int needed = req.workersNeeded();
       Comparator<WorkerCapabilities> bySpeed =
-          Comparator.comparingDouble((WorkerCapabilities w) -> -gflops(w))
+          Comparator.comparingDouble((WorkerCapabilities w) -> -speed(w))
               .thenComparingLong(w -> -w.memoryBytes())
               .thenComparing(WorkerCapabilities::workerId);
       List<WorkerCapabilities> usable =
@@ -173,6 +176,11 @@ public final class Planner {
           leastMemory);
     }
 
+    /** GFLOP/s that {@code w} gives this job: its measured speed, shared with its other jobs. */
+    private double speed(WorkerCapabilities w) {
+      return gflops(w) / (1 + req.otherJobs().getOrDefault(w.workerId(), 0));
+    }
+
     private String shape() {
       return p + " stages x " + req.replicas() + " replicas x redundancy " + req.redundancy();
     }
@@ -235,7 +243,7 @@ public final class Planner {
         speed[g] = INF;
         mem[g] = Long.MAX_VALUE;
         for (WorkerCapabilities w : group) {
-          speed[g] = Math.min(speed[g], gflops(w) * 1e9 * req.computeEfficiency());
+          speed[g] = Math.min(speed[g], speed(w) * 1e9 * req.computeEfficiency());
           mem[g] = Math.min(mem[g], w.memoryBytes());
         }
         for (int a = 0; a < group.size(); a++) {

@@ -107,6 +107,32 @@ class PlannerTest {
     assertThat(request(ten, two, 3, 1).keepingCutOf(sixFour).keptCut()).isEmpty();
   }
 
+  @Test
+  void jobsSpreadOverIdleWorkersBeforeTheyShareOne() {
+    List<LayerCost> two = layers(1, 1);
+    List<WorkerCapabilities> four =
+        List.of(
+            worker("a", 20, 8 * GIB),
+            worker("b", 20, 8 * GIB),
+            worker("c", 10, 8 * GIB),
+            worker("d", 10, 8 * GIB));
+    assertThat(plan(request(two, four, 2, 1)).workerIds()).containsExactlyInAnyOrder("a", "b");
+
+    // a and b run another job: at half their speed they are no faster than c and d (ties go to
+    // the idle ones only by id, so make them busier).
+    Plan spread = plan(request(two, four, 2, 1).sharing(Map.of("a", 2, "b", 2)));
+    assertThat(spread.workerIds()).as("idle workers first").containsExactlyInAnyOrder("c", "d");
+    assertThat(spread.stages().get(0).workers().get(0).gflops())
+        .as("the plan shows measured speed")
+        .isEqualTo(10.0);
+
+    // One other job on a much faster worker: still the better choice.
+    List<WorkerCapabilities> fast =
+        List.of(worker("a", 100, 8 * GIB), worker("b", 100, 8 * GIB), worker("c", 10, 8 * GIB));
+    assertThat(plan(request(two, fast, 2, 1).sharing(Map.of("a", 1))).workerIds())
+        .containsExactlyInAnyOrder("a", "b");
+  }
+
   /** {@code r} with the cut to keep given as the stages' first layers and the layer count. */
   private static PlanRequest cutAt(PlanRequest r, Integer... cut) {
     return new PlanRequest(
@@ -123,7 +149,8 @@ class PlannerTest {
         r.gradientSync(),
         r.syncIntervalSteps(),
         r.computeEfficiency(),
-        List.of(cut));
+        List.of(cut),
+        Map.of());
   }
 
   @Test
