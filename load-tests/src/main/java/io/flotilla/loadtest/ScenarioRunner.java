@@ -242,24 +242,37 @@ public final class ScenarioRunner {
         }
         probe.expectNoMessage(Duration.ofMillis(200));
       }
-      // Drain: every job submitted must end.
-      Duration drain = p.drainTimeout();
-      try {
-        probe.awaitAssert(
-            drain,
-            Duration.ofMillis(250),
-            () -> {
-              refresh(cluster, jobs, sim);
-              long open =
-                  jobs.values().stream().filter(v -> !v.phase().isTerminal()).count()
-                      + pendingSubmissions.size();
-              if (open > 0) {
-                throw new AssertionError(open + " jobs have not ended");
-              }
-              return null;
-            });
-      } catch (AssertionError e) {
-        // reported by the invariants below
+      // Drain: every job submitted must end, unless no scheduler node is left to end them.
+      long drainEnd = System.nanoTime() + p.drainTimeout().toNanos();
+      while (System.nanoTime() < drainEnd && schedulerRunning(cluster)) {
+        refresh(cluster, jobs, sim);
+        long open =
+            jobs.values().stream().filter(v -> !v.phase().isTerminal()).count()
+                + pendingSubmissions.size();
+        if (open == 0) {
+          break;
+        }
+        probe.expectNoMessage(Duration.ofMillis(250));
+      }
+      if (!schedulerRunning(cluster)) {
+        ticker.shutdownNow();
+        line.finish();
+        return new ScenarioResult(
+            scenario,
+            p,
+            metrics,
+            List.of(
+                new ScenarioResult.Check(
+                    "a scheduler node was running at the end",
+                    false,
+                    "every scheduler node is down (downed by the cluster or crashed); the other"
+                        + " invariants cannot be read")),
+            Map.of(),
+            joinSeconds,
+            (System.nanoTime() - started) / 1e9,
+            0,
+            sim.corruptedResults(),
+            Map.of());
       }
       Invariants invariants = new Invariants(p, sim, cluster, ledger, probe, faulty);
       if (p.paid()) {
@@ -294,6 +307,15 @@ public final class ScenarioRunner {
           invariants.busyWorkers(),
           sim.corruptedResults(),
           invariants.interruptions());
+    }
+  }
+
+  private static boolean schedulerRunning(LoadCluster cluster) {
+    try {
+      cluster.liveScheduler();
+      return true;
+    } catch (IllegalStateException e) {
+      return false;
     }
   }
 
