@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -206,14 +207,18 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   public static Behavior<Command> create(ReputationSettings settings, Clock clock) {
     return Behaviors.setup(
         ctx ->
-            DistributedData.withReplicatorMessageAdapter(
-                (ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters) ->
+            Behaviors.withTimers(
+                timers ->
                     DistributedData.withReplicatorMessageAdapter(
-                        (ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>>
-                                quarantine) ->
-                            new ReputationRegistry(ctx, counters, quarantine, settings, clock))));
+                        (ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters) ->
+                            DistributedData.withReplicatorMessageAdapter(
+                                (ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>>
+                                        quarantine) ->
+                                    new ReputationRegistry(
+                                        ctx, timers, counters, quarantine, settings, clock)))));
   }
 
+  private final TimerScheduler<Command> timers;
   private final ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters;
   private final ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine;
   private final SelfUniqueAddress self;
@@ -234,11 +239,13 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
 
   private ReputationRegistry(
       ActorContext<Command> context,
+      TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters,
       ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine,
       ReputationSettings settings,
       Clock clock) {
     super(context);
+    this.timers = timers;
     this.counters = counters;
     this.quarantine = quarantine;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
@@ -281,12 +288,16 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
 
   /**
    * Valid results are the bulk of the traffic (one per worker per verified step): they are counted
-   * here and written as one update once the mailbox holds no more of them, so a busy cluster sends
-   * the replicator a few updates a second instead of thousands.
+   * here and written as one update every {@code valid-flush-interval}, so a busy cluster sends the
+   * replicator a few updates a second instead of thousands.
    */
   private Behavior<Command> onRecordValid(RecordValid cmd) {
     if (pendingValid.isEmpty()) {
-      getContext().getSelf().tell(FlushValid.INSTANCE);
+      if (settings.validFlushInterval().isZero()) {
+        getContext().getSelf().tell(FlushValid.INSTANCE);
+      } else {
+        timers.startSingleTimer(FlushValid.INSTANCE, settings.validFlushInterval());
+      }
     }
     pendingValid.merge(cmd.workerId(), 1L, Long::sum);
     if (cmd.replyTo() != null) {
@@ -296,6 +307,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   }
 
   private Behavior<Command> onFlushValid() {
+    timers.cancel(FlushValid.INSTANCE);
     if (pendingValid.isEmpty()) {
       return this;
     }
