@@ -67,6 +67,8 @@ class VerificationSimulationTest {
                 .port(0)
                 .httpEnabled(false)
                 .set("pekko.cluster.distributed-data.notify-subscribers-interval", "10ms")
+                // The simulation reads every step's records back before the next step.
+                .set("flotilla.gossip.reputation.valid-flush-interval", "0s")
                 .over(
                     ConfigFactory.parseString("pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")));
     assertThat(node.awaitUp(Duration.ofSeconds(20))).isTrue();
