@@ -166,15 +166,17 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   private Behavior<Command> onRegister(Register cmd) {
     WorkerCapabilities caps = cmd.capabilities();
-    replicator.askUpdate(
-        replyTo ->
+    ReplicatorAsks.update(
+        getContext(),
+        writeTimeout,
+        (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> replyTo) ->
             new Replicator.Update<>(
                 KEY,
                 LWWMap.empty(),
                 new Replicator.WriteMajority(writeTimeout),
                 replyTo,
                 map -> map.put(self, caps.workerId(), caps)),
-        r -> new InternalUpdated(r, cmd.replyTo(), "register " + caps.workerId()));
+        (r, e) -> new InternalUpdated(r, cmd.replyTo(), "register " + caps.workerId()));
     return this;
   }
 
@@ -185,8 +187,10 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   private void removeEntries(
       Set<String> workerIds, ActorRef<StatusReply<Done>> replyTo, String description) {
-    replicator.askUpdate(
-        r ->
+    ReplicatorAsks.update(
+        getContext(),
+        writeTimeout,
+        (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> r) ->
             new Replicator.Update<>(
                 KEY,
                 LWWMap.empty(),
@@ -201,7 +205,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                   }
                   return result;
                 }),
-        r -> new InternalUpdated(r, replyTo, description));
+        (r, e) -> new InternalUpdated(r, replyTo, description));
   }
 
   private Behavior<Command> onGetWorkers(GetWorkers cmd) {
@@ -245,7 +249,9 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                   + " ({}); it spreads by gossip",
               msg.description(),
               writeTimeout,
-              msg.r().getClass().getSimpleName());
+              msg.r() == null
+                  ? "no answer from the replicator"
+                  : msg.r().getClass().getSimpleName());
     }
     if (msg.replyTo() != null) {
       msg.replyTo()

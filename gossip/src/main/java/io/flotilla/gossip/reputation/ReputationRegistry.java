@@ -398,10 +398,12 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     // The snapshot lags the replicator by its notification interval, and other nodes may hold
     // invalid results not yet gossiped here: read the counters from a majority, so the release
     // forgives every invalid result recorded so far and a late one cannot re-quarantine at once.
-    counters.askGet(
-        r ->
+    io.flotilla.gossip.ReplicatorAsks.get(
+        getContext(),
+        settings.writeTimeout(),
+        (ActorRef<Replicator.GetResponse<PNCounterMap<String>>> r) ->
             new Replicator.Get<>(COUNTERS, new Replicator.ReadMajority(settings.writeTimeout()), r),
-        r -> new ReleaseCountsRead(r, cmd));
+        (r, e) -> new ReleaseCountsRead(r, cmd));
     return this;
   }
 
@@ -432,15 +434,17 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       QuarantineStatus status,
       ActorRef<StatusReply<Done>> replyTo,
       String description) {
-    quarantine.askUpdate(
-        r ->
+    io.flotilla.gossip.ReplicatorAsks.update(
+        getContext(),
+        settings.writeTimeout(),
+        (ActorRef<Replicator.UpdateResponse<LWWMap<String, QuarantineStatus>>> r) ->
             new Replicator.Update<>(
                 QUARANTINE,
                 LWWMap.empty(),
                 new Replicator.WriteMajority(settings.writeTimeout()),
                 r,
                 map -> map.put(self, workerId, status)),
-        r -> new QuarantineUpdated(r, workerId, replyTo, description));
+        (r, e) -> new QuarantineUpdated(r, workerId, replyTo, description));
   }
 
   private Behavior<Command> onGetReputation(GetReputation cmd) {
@@ -528,7 +532,9 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
                   + " it spreads by gossip",
               msg.description(),
               settings.writeTimeout(),
-              msg.r().getClass().getSimpleName());
+              msg.r() == null
+                  ? "no answer from the replicator"
+                  : msg.r().getClass().getSimpleName());
     }
     if (msg.replyTo() != null) {
       msg.replyTo()
