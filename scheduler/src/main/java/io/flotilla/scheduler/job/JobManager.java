@@ -164,8 +164,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final java.util.Set<String> suspects = new java.util.HashSet<>();
 
   /**
-   * The job's last plan, whose layer cut a re-placement keeps (held in memory: a job manager that
-   * recovered on another node may cut once more).
+   * The job's last plan, whose layer cut a re-placement keeps: the journaled plan of a job that was
+   * planned or running when this manager recovered, else the last one made here (a manager that
+   * recovers a job between an interruption and its next plan may cut once more).
    */
   private PlanResult.Plan lastPlan;
 
@@ -307,6 +308,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
             state -> {
               recovered = true;
               metrics.recovered(state);
+              if (state.plan() != null) {
+                lastPlan = state.plan();
+              }
               publishPlacement(state);
               boolean running = !state.phase().isTerminal();
               if (state.spec() != null
