@@ -1,6 +1,7 @@
 package io.flotilla.gossip;
 
 import java.time.Duration;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -32,13 +33,8 @@ public final class ReplicatorAsks {
       ActorContext<T> ctx,
       Duration consistencyTimeout,
       Function<ActorRef<Replicator.UpdateResponse<A>>, Replicator.Update<A>> createRequest,
-      java.util.function.BiFunction<Replicator.UpdateResponse<A>, Throwable, T> onResponse) {
-    ctx.ask(
-        updateResponses(),
-        DistributedData.get(ctx.getSystem()).replicator(),
-        consistencyTimeout.plus(GRACE),
-        replyTo -> createRequest.apply(replyTo),
-        onResponse::apply);
+      BiFunction<Replicator.UpdateResponse<A>, Throwable, T> onResponse) {
+    ask(ctx, updateResponses(), consistencyTimeout, createRequest, onResponse);
   }
 
   /**
@@ -49,12 +45,21 @@ public final class ReplicatorAsks {
       ActorContext<T> ctx,
       Duration consistencyTimeout,
       Function<ActorRef<Replicator.GetResponse<A>>, Replicator.Get<A>> createRequest,
-      java.util.function.BiFunction<Replicator.GetResponse<A>, Throwable, T> onResponse) {
+      BiFunction<Replicator.GetResponse<A>, Throwable, T> onResponse) {
+    ask(ctx, getResponses(), consistencyTimeout, createRequest, onResponse);
+  }
+
+  private static <R, T> void ask(
+      ActorContext<T> ctx,
+      Class<R> responses,
+      Duration consistencyTimeout,
+      Function<ActorRef<R>, ? extends Replicator.Command> createRequest,
+      BiFunction<R, Throwable, T> onResponse) {
     ctx.ask(
-        getResponses(),
+        responses,
         DistributedData.get(ctx.getSystem()).replicator(),
         consistencyTimeout.plus(GRACE),
-        replyTo -> createRequest.apply(replyTo),
+        createRequest::apply,
         onResponse::apply);
   }
 

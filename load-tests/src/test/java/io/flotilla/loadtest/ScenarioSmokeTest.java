@@ -35,6 +35,13 @@ class ScenarioSmokeTest {
     assertThat(dir.resolve("report.md")).exists();
     assertThat(dir.resolve("report.html")).exists();
     assertThat(Files.size(dir.resolve("throughput.png"))).isPositive();
+    if (scenario == Scenario.STEADY) {
+      // Jobs in flight at once spread over idle workers (the placement board), not onto the
+      // fastest P x D.
+      assertThat(result.busyWorkers())
+          .as("workers that ran steps")
+          .isGreaterThan(2L * parameters.stages() * parameters.replicas());
+    }
     if (parameters.faultyShare() > 0) {
       assertThat(result.corruptedResults()).as("faulty workers corrupted results").isPositive();
       assertThat(result.metrics().rejectedResults()).as("the vote rejected some").isPositive();

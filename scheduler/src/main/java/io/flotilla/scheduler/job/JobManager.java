@@ -170,10 +170,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private PlanResult.Plan lastPlan;
 
-  /** The node's placement board, and the workers this job last told it it holds. */
+  /** The node's placement board, and the plan whose workers this job last told it it holds. */
   private final ActorRef<PlacementBoard.Command> placements;
 
-  private List<String> publishedPlacement = List.of();
+  private PlanResult.Plan publishedPlan;
 
   private final long unitsPerCurrency;
   private final ActorRef<TaskMessage> receipts;
@@ -341,14 +341,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private void publishPlacement(JobView state) {
     boolean holds =
-        state.plan() != null
-            && (state.phase() == JobView.Phase.PLANNED || state.phase() == JobView.Phase.RUNNING);
-    List<String> now = holds ? state.plan().workerIds() : List.of();
-    if (now.equals(publishedPlacement)) {
+        state.phase() == JobView.Phase.PLANNED || state.phase() == JobView.Phase.RUNNING;
+    PlanResult.Plan holding = holds ? state.plan() : null;
+    // Step events keep the plan object: compare by identity, so a step costs nothing here.
+    if (holding == publishedPlan) {
       return;
     }
-    publishedPlacement = now;
-    placements.tell(holds ? new PlacementBoard.Hold(jobId, now) : new PlacementBoard.Free(jobId));
+    publishedPlan = holding;
+    placements.tell(
+        holding != null
+            ? new PlacementBoard.Hold(jobId, holding.workerIds())
+            : new PlacementBoard.Free(jobId));
   }
 
   /** Other jobs' plans that use each of {@code candidates}, from this node's placement board. */
