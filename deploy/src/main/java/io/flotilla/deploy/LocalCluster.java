@@ -282,7 +282,47 @@ public final class LocalCluster implements AutoCloseable {
       }
       expected.add("worker-" + (workers.size() + i + 1));
     }
-    return awaitRegistry(expected, deadline);
+    if (!awaitRegistry(expected, deadline)) {
+      return false;
+    }
+    if (scheduler == null) {
+      return true;
+    }
+    // The scheduler plans on its own replica of the registry and reaches stage hosts through its
+    // receptionist: both must know every worker, with its data plane, before a job is submitted.
+    FlotillaNode node = scheduler.node();
+    while (System.nanoTime() < deadline) {
+      java.util.Map<String, io.flotilla.protocol.worker.WorkerCapabilities> seen = registry(node);
+      if (seen.keySet().equals(expected)
+          && seen.values().stream().allMatch(w -> w.dataPlane() != null)
+          && stageHosts(node) >= expected.size()) {
+        return true;
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    return false;
+  }
+
+  /** Stage hosts the receptionist of {@code node} lists (0 when it does not answer in 5 s). */
+  private static int stageHosts(FlotillaNode node) {
+    try {
+      return AskPattern
+          .<org.apache.pekko.actor.typed.receptionist.Receptionist.Command,
+              org.apache.pekko.actor.typed.receptionist.Receptionist.Listing>
+              ask(
+                  node.system().receptionist(),
+                  replyTo ->
+                      org.apache.pekko.actor.typed.receptionist.Receptionist.find(
+                          io.flotilla.protocol.task.StageHostCommand.SERVICE_KEY, replyTo),
+                  Duration.ofSeconds(3),
+                  node.system().scheduler())
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS)
+          .getServiceInstances(io.flotilla.protocol.task.StageHostCommand.SERVICE_KEY)
+          .size();
+    } catch (Exception e) {
+      return 0;
+    }
   }
 
   /** Waits until the seed's registry holds exactly {@code ids}. */
@@ -303,12 +343,17 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The seed's registry replica (empty when it does not answer within 5 s). */
   public java.util.Map<String, io.flotilla.protocol.worker.WorkerCapabilities> registry() {
+    return registry(seed);
+  }
+
+  private static java.util.Map<String, io.flotilla.protocol.worker.WorkerCapabilities> registry(
+      FlotillaNode node) {
     try {
       return AskPattern.ask(
-              seed.registry(),
+              node.registry(),
               WorkerRegistry.GetWorkers::new,
               Duration.ofSeconds(3),
-              seed.system().scheduler())
+              node.system().scheduler())
           .toCompletableFuture()
           .get(5, TimeUnit.SECONDS)
           .byId();

@@ -26,6 +26,7 @@ final class TinyAdditionJob {
   private int checkpointEvery = 3;
   private int keepLast = 1;
   private String budget = "1";
+  private String verification = null;
 
   private TinyAdditionJob(String name, int steps) {
     this.name = name;
@@ -83,6 +84,12 @@ final class TinyAdditionJob {
     return this;
   }
 
+  /** The job's verification section, as YAML flow ({@code {redundancy: adaptive}}). */
+  TinyAdditionJob verification(String flow) {
+    verification = flow;
+    return this;
+  }
+
   /** The job spec as a team would write it. */
   String yaml() {
     String payment =
@@ -121,7 +128,8 @@ final class TinyAdditionJob {
                 pipelineSchedule,
                 checkpointEvery,
                 keepLast)
-        + payment;
+        + payment
+        + (verification == null ? "" : "verification: " + verification + "\n");
   }
 
   /** The parsed spec. */

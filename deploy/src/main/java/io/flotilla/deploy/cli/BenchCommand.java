@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
       BenchCommand.Cluster.class,
       BenchEngineCommand.class,
       TransportBenchCommand.class,
-      PipelineBenchCommand.class
+      PipelineBenchCommand.class,
+      VerificationBenchCommand.class
     })
 public final class BenchCommand implements Callable<Integer> {
 

@@ -74,6 +74,15 @@ public final class WorkerCommand implements Callable<Integer> {
   Long faultSeed;
 
   @Option(
+      names = "--fault-target",
+      paramLabel = "T",
+      description = {
+        "What noise, flip-signs, scale and zeros corrupt: parameters (after the update, the",
+        "default) or gradients (the local gradient before the all-reduce)."
+      })
+  String faultTarget;
+
+  @Option(
       names = "--backend",
       description =
           "Compute backend: cpu, cuda (fails when CUDA is not usable) or auto (CUDA when usable,"
@@ -145,6 +154,11 @@ public final class WorkerCommand implements Callable<Integer> {
           }
           if (faultSeed != null) {
             extra.put("flotilla.worker.fault.seed", faultSeed);
+          }
+          if (faultTarget != null) {
+            extra.put(
+                "flotilla.worker.fault.target",
+                io.flotilla.worker.fault.FaultTarget.parse(faultTarget).cliName());
           }
           Config withExtra = com.typesafe.config.ConfigFactory.parseMap(extra).withFallback(config);
           return WorkerNode.start(withExtra).node();

@@ -31,5 +31,6 @@ public final class TaskKryoRegistrar implements KryoRegistrar {
     r.add(515, io.flotilla.protocol.task.ReceiptsSigned.class);
     r.add(516, StageHostCommand.ProbeLink.class);
     r.add(517, io.flotilla.protocol.task.LinkMeasured.class);
+    r.add(518, io.flotilla.protocol.task.StepMode.class);
   }
 }

@@ -8,12 +8,19 @@ import java.util.Objects;
  *
  * @param jobId the job
  * @param step the step to run
+ * @param mode plain, traced for a shadow check, or the shadow itself
  */
-public record RunStep(String jobId, long step) implements TaskMessage {
+public record RunStep(String jobId, long step, StepMode mode) implements TaskMessage {
   public RunStep {
     Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(mode, "mode");
     if (step < 0) {
       throw new IllegalArgumentException("step must be >= 0, was " + step);
     }
+  }
+
+  /** A plain step. */
+  public RunStep(String jobId, long step) {
+    this(jobId, step, StepMode.PLAIN);
   }
 }

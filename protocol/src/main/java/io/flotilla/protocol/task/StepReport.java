@@ -25,6 +25,11 @@ import java.util.Objects;
  * @param parameterDigest SHA-256 (hex) of the stage's parameters after the update
  * @param determinismClass the worker's compute backend's determinism class: digests of two workers
  *     of one class must be bit-identical, across classes they may differ
+ * @param forwardDigest of a traced step ({@link StepMode#TRACED} or {@link StepMode#SHADOW}):
+ *     SHA-256 of the activations the stage sent forward, micro-batch by micro-batch (the last
+ *     stage: of its micro-batch losses); empty otherwise
+ * @param backwardDigest of a traced step: SHA-256 of the gradients the stage sent backward and then
+ *     of its local gradient before any all-reduce; empty otherwise
  */
 public record StepReport(
     String jobId,
@@ -42,14 +47,62 @@ public record StepReport(
     double lr,
     String gradientDigest,
     String parameterDigest,
-    String determinismClass)
+    String determinismClass,
+    String forwardDigest,
+    String backwardDigest)
     implements TaskMessage {
   public StepReport {
+    Objects.requireNonNull(forwardDigest, "forwardDigest");
+    Objects.requireNonNull(backwardDigest, "backwardDigest");
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(workerId, "workerId");
     Objects.requireNonNull(gradientDigest, "gradientDigest");
     Objects.requireNonNull(parameterDigest, "parameterDigest");
     Objects.requireNonNull(determinismClass, "determinismClass");
+  }
+
+  /** The report of an untraced step. */
+  public StepReport(
+      String jobId,
+      long step,
+      int stage,
+      int replica,
+      String workerId,
+      double loss,
+      long examples,
+      long tokens,
+      long computeNanos,
+      long idleNanos,
+      long syncNanos,
+      double gradNorm,
+      double lr,
+      String gradientDigest,
+      String parameterDigest,
+      String determinismClass) {
+    this(
+        jobId,
+        step,
+        stage,
+        replica,
+        workerId,
+        loss,
+        examples,
+        tokens,
+        computeNanos,
+        idleNanos,
+        syncNanos,
+        gradNorm,
+        lr,
+        gradientDigest,
+        parameterDigest,
+        determinismClass,
+        "",
+        "");
+  }
+
+  /** Whether the step was traced: its forward and backward digests are set. */
+  public boolean traced() {
+    return !forwardDigest.isEmpty() || !backwardDigest.isEmpty();
   }
 
   /** Whether this report carries a loss (only the last stage computes it). */

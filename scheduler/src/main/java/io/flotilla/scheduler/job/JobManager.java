@@ -160,6 +160,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final LinkStore links;
   private java.util.Set<String> quarantined = java.util.Set.of();
 
+  /** The workers' reputations as last replicated: the step driver's shadow checks follow them. */
+  private java.util.Map<String, WorkerReputation> reputations = java.util.Map.of();
+
   /** Workers of a tied vote in this job: the next placements avoid them while others suffice. */
   private final java.util.Set<String> suspects = new java.util.HashSet<>();
 
@@ -484,6 +487,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   }
 
   private Effect<JobEvent, JobView> onReputationsChanged(JobView state, ReputationsChanged msg) {
+    reputations = msg.reputations().byId();
+    if (driver != null) {
+      driver.tell(new StepDriver.ReputationsNow(reputations));
+    }
     java.util.Set<String> now = new java.util.HashSet<>();
     msg.reputations().byId().values().stream()
         .filter(WorkerReputation::quarantined)
@@ -558,7 +565,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                     orchestration,
                     ctx.getSelf(),
                     JobPayments.paid(state.spec()) ? receipts : null,
-                    JobPayments.paid(state.spec()) ? reclaimReceipts : null)),
+                    JobPayments.paid(state.spec()) ? reclaimReceipts : null,
+                    reputations)),
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;

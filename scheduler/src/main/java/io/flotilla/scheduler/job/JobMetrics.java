@@ -31,7 +31,10 @@ import org.apache.pekko.actor.typed.ExtensionId;
  *       flotilla_job_bubble_ratio}, {@code flotilla_job_loss}, {@code flotilla_job_steps_completed}
  *       of its last step;
  *   <li>{@code flotilla_verification_results_total{outcome}}: worker results compared with their
- *       replicas' ({@code valid}, {@code invalid}, {@code undecided} when no majority exists).
+ *       replicas' ({@code valid}, {@code invalid}, {@code undecided} when no majority exists);
+ *   <li>{@code flotilla_slot_steps_total{run}}: steps of one stage replica computed, by the jobs'
+ *       own slots ({@code own}, refused steps included) and by shadows ({@code shadow}); over the
+ *       steps kept (stages x replicas x steps journaled) they are the verification overhead.
  * </ul>
  *
  * The managers update these where their events happen; nothing blocks.
@@ -65,6 +68,8 @@ public final class JobMetrics implements Extension {
   private final Map<Verification, Counter> verifications = new EnumMap<>(Verification.class);
   private final Timer stepTime;
   private final Counter tokens;
+  private final Counter ownSlotSteps;
+  private final Counter shadowSlotSteps;
 
   private JobMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -102,10 +107,29 @@ public final class JobMetrics implements Extension {
         Timer.builder("flotilla.job.step")
             .description("Wall time of optimizer steps, from the orders to the last report")
             .register(registry);
+    this.ownSlotSteps = slotSteps(registry, "own");
+    this.shadowSlotSteps = slotSteps(registry, "shadow");
     this.tokens =
         Counter.builder("flotilla.job.tokens")
             .description("Tokens (or examples) trained on, over all jobs")
             .register(registry);
+  }
+
+  private static Counter slotSteps(MeterRegistry registry, String run) {
+    return Counter.builder("flotilla.slot.steps")
+        .description("Steps of one stage replica computed, by the jobs' own slots and by shadows")
+        .tag("run", run)
+        .register(registry);
+  }
+
+  /** A stage replica reported a step: of the job's own slots, or of a shadow. */
+  void slotStepped(boolean shadow) {
+    (shadow ? shadowSlotSteps : ownSlotSteps).increment();
+  }
+
+  /** Stage-replica steps computed on this node's jobs so far, by own slots or by shadows. */
+  public long slotSteps(boolean shadow) {
+    return (long) (shadow ? shadowSlotSteps : ownSlotSteps).count();
   }
 
   /** The extension of {@code system}, created on first use. */

@@ -32,6 +32,7 @@ public record JobSettings(
    * @param maxRestarts interruptions after which a job fails
    * @param restartBackoffMin wait before placing a job again after its first interruption
    * @param restartBackoffMax longest such wait
+   * @param verification how results are verified ({@code flotilla.scheduler.verification})
    */
   public record Orchestration(
       Duration prepareTimeout,
@@ -40,8 +41,10 @@ public record JobSettings(
       Duration checkpointTimeout,
       int maxRestarts,
       Duration restartBackoffMin,
-      Duration restartBackoffMax) {
+      Duration restartBackoffMax,
+      io.flotilla.scheduler.verify.VerificationSettings verification) {
     public Orchestration {
+      java.util.Objects.requireNonNull(verification, "verification");
       for (Duration d :
           new Duration[] {
             prepareTimeout, stepTimeoutMin, checkpointTimeout, restartBackoffMin, restartBackoffMax
@@ -117,7 +120,8 @@ public record JobSettings(
             jobs.getDuration("checkpoint-timeout"),
             jobs.getInt("max-restarts"),
             jobs.getDuration("restart-backoff-min"),
-            jobs.getDuration("restart-backoff-max")),
+            jobs.getDuration("restart-backoff-max"),
+            io.flotilla.scheduler.verify.VerificationSettings.create(config)),
         config.getLong("flotilla.scheduler.payment.units-per-currency-unit"));
   }
 }

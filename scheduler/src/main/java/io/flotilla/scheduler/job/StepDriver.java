@@ -1,5 +1,6 @@
 package io.flotilla.scheduler.job;
 
+import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.task.CheckpointRef;
 import io.flotilla.protocol.task.CheckpointSaved;
@@ -9,11 +10,14 @@ import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.task.StageReady;
 import io.flotilla.protocol.task.StageSlot;
+import io.flotilla.protocol.task.StepMode;
 import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.PlanResult;
+import io.flotilla.scheduler.verify.AdaptiveReplication;
 import io.flotilla.scheduler.verify.Execution;
+import io.flotilla.scheduler.verify.ShadowCheck;
 import io.flotilla.scheduler.verify.TaskKey;
 import io.flotilla.scheduler.verify.Tolerance;
 import io.flotilla.scheduler.verify.Verdict;
@@ -69,6 +73,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** The workers in the registry changed; a planned worker missing from it stops the run. */
   record WorkersNow(Set<String> workerIds) implements Command {}
 
+  /** The workers' reputations changed: shadow checks of the next steps follow them. */
+  record ReputationsNow(Map<String, WorkerReputation> byId) implements Command {}
+
   /** Stop and release the hosts (the job was cancelled). */
   record Stop(String reason) implements Command {}
 
@@ -121,7 +128,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts,
-      ActorRef<TaskMessage> reclaimReceipts) {
+      ActorRef<TaskMessage> reclaimReceipts,
+      Map<String, WorkerReputation> reputations) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -137,7 +145,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                         settings,
                         manager,
                         receipts,
-                        reclaimReceipts);
+                        reclaimReceipts,
+                        reputations);
                   } catch (IllegalArgumentException | IllegalStateException e) {
                     manager.tell(new Interrupted(e.getMessage()));
                     return Behaviors.stopped();
@@ -150,7 +159,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     PREPARING,
     PROBING,
     STARTING,
+    PREPARING_SHADOWS,
     STEPPING,
+    TIE_BREAKING,
     RECORDING_STEP,
     CHECKPOINTING,
     RECORDING_CHECKPOINT,
@@ -196,6 +207,26 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private VerificationLog verificationLog; // opened on the blocking dispatcher, used only there
   private final org.slf4j.Logger logger;
 
+  /** Decides which replicas' steps get shadows (adaptive replication, spot checks). */
+  private final AdaptiveReplication replication;
+
+  /** Judges shadow runs; allows a tie-breaker run. */
+  private final Verifier shadowVerifier;
+
+  private Map<String, WorkerReputation> reputations;
+  private Set<String> usable;
+  private Receptionist.Listing listing;
+  private StageHosts listed; // of listing, built when first needed
+
+  /** The last stored checkpoint (null before the first): shadows start from it. */
+  private CheckpointRecord latest;
+
+  /** The shadows of the current step, or null. */
+  private ShadowRuns shadows;
+
+  private final Map<String, ActorRef<StageHostCommand>> shadowHosts = new HashMap<>();
+  private final JobMetrics metrics;
+
   private StepDriver(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
@@ -206,8 +237,20 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       JobSettings.Orchestration settings,
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts,
-      ActorRef<TaskMessage> reclaimReceipts) {
+      ActorRef<TaskMessage> reclaimReceipts,
+      Map<String, WorkerReputation> reputations) {
     super(ctx);
+    this.reputations = Map.copyOf(reputations);
+    this.metrics = JobMetrics.get(ctx.getSystem());
+    this.usable = Set.copyOf(workers.keySet());
+    this.latest = state.checkpoint();
+    this.replication =
+        new AdaptiveReplication(
+            state.spec().verification(), settings.verification(), state.spec().training().seed());
+    this.shadowVerifier =
+        new Verifier(
+            Tolerance.of(state.spec().verification()),
+            Math.max(3, settings.verification().maxExecutions()));
     this.links = links;
     this.receipts = receipts;
     this.reclaimReceipts = reclaimReceipts;
@@ -247,6 +290,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     List<StageSlot> slots = new ArrayList<>();
     for (PlanResult.StagePlan stage : plan.stages()) {
       for (PlanResult.Placement p : stage.workers()) {
+        if (p.copy() > 0) {
+          continue; // a fixed factor's further copies are the shadows' first choice, not slots
+        }
         WorkerCapabilities caps = workers.get(p.workerId());
         if (caps == null || caps.dataPlane() == null) {
           throw new IllegalArgumentException(
@@ -291,6 +337,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         .onMessage(Reply.class, this::onReply)
         .onMessage(Continue.class, this::onContinue)
         .onMessage(WorkersNow.class, this::onWorkersNow)
+        .onMessage(
+            ReputationsNow.class,
+            m -> {
+              reputations = Map.copyOf(m.byId());
+              return this;
+            })
         .onMessage(HostGone.class, m -> interrupt("worker " + m.workerId() + " stopped"))
         .onMessage(Deadline.class, this::onDeadline)
         .onMessage(Stop.class, m -> stop(m.reason()))
@@ -298,13 +350,14 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private Behavior<Command> onHostsListed(HostsListed msg) {
+    listing = msg.listing();
+    listed = null;
     if (phase != Phase.LOCATING) {
       return this;
     }
-    StageHosts listed =
-        new StageHosts(msg.listing(), Cluster.get(ctx.getSystem()).selfMember().address());
+    StageHosts now = listed();
     for (String id : plannedWorkers()) {
-      ActorRef<StageHostCommand> host = listed.of(id, workers.get(id).nodeAddress());
+      ActorRef<StageHostCommand> host = now.of(id, workers.get(id).nodeAddress());
       if (host == null) {
         return this; // not every host is known yet; the next listing may have it
       }
@@ -341,6 +394,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (probes.containsKey(m.jobId())) {
       return onProbed(m);
     }
+    if (shadows != null && shadows.owns(m.jobId())) {
+      return onShadowReply(m);
+    }
     if (!m.jobId().equals(jobId)) {
       return this;
     }
@@ -368,8 +424,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       }
       case STEPPING -> {
         if (m instanceof StepReport r && r.step() == step && hosts.containsKey(r.workerId())) {
+          metrics.slotStepped(false);
           received.put(r.workerId(), r);
-          if (received.size() == assignments.size()) {
+          if (received.size() == assignments.size() && (shadows == null || shadows.complete())) {
             return onStepDone();
           }
         }
@@ -516,15 +573,15 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
           stepStartNanos = System.nanoTime();
           return onStepDone();
         }
-        runStep();
+        beginStep();
       }
       case RECORDING_STEP -> {
         long done = step + 1;
-        if (done % checkpointInterval == 0 || done == totalSteps) {
+        if (done % checkpointInterval == 0 || done == totalSteps || shadowsWanted(done)) {
           saveCheckpoint(done);
         } else {
           step = done;
-          runStep();
+          beginStep();
         }
       }
       case RECORDING_CHECKPOINT -> {
@@ -534,7 +591,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
           phase = Phase.FINISHING;
           manager.tell(new Finished());
         } else {
-          runStep();
+          beginStep();
         }
       }
       case FINISHING -> {
@@ -547,6 +604,385 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     return this;
   }
 
+  /**
+   * Starts step {@code step}: at a step that starts from a stored checkpoint (or from the seed),
+   * the replicas that adaptive replication or a spot check picks get shadows first.
+   */
+  private void beginStep() {
+    if (step < totalSteps && shadowPoint(step)) {
+      shadows = planShadows(step, true);
+      if (shadows != null) {
+        phase = Phase.PREPARING_SHADOWS;
+        shadows.runs().forEach(this::prepareShadow);
+        arm(settings.prepareTimeout(), "preparing the shadows of step " + step);
+        return;
+      }
+    }
+    runStep();
+  }
+
+  /** Whether the stages' state at {@code s} is a stored checkpoint's (or the seed's). */
+  private boolean shadowPoint(long s) {
+    return spec.parallelism().gradientSync() != io.flotilla.protocol.job.GradientSync.DILOCO
+        && (latest == null ? s == 0 : latest.step() == s);
+  }
+
+  private WorkerReputation reputationOf(String workerId) {
+    WorkerReputation r = reputations.get(workerId);
+    return r != null ? r : WorkerReputation.unknown(workerId);
+  }
+
+  /**
+   * Whether step {@code s} gets shadows, which start from a checkpoint at {@code s}: a step between
+   * the job's checkpoints that adaptive replication or a spot check picks is preceded by one.
+   */
+  private boolean shadowsWanted(long s) {
+    return s < totalSteps
+        && spec.parallelism().gradientSync() != io.flotilla.protocol.job.GradientSync.DILOCO
+        && planShadows(s, false) != null;
+  }
+
+  /**
+   * Decides which replicas of step {@code s} get a shadow, and on which spare workers; null when
+   * none does. The draws are a pure function of the job, the step and the workers, so deciding
+   * twice gives the same answer.
+   */
+  private ShadowRuns planShadows(long s, boolean announce) {
+    ShadowRuns planned = new ShadowRuns(jobId, s, assignments);
+    for (int d = 0; d < plan.replicas(); d++) {
+      AdaptiveReplication.Kind why = null;
+      for (StageAssignment a : assignments) {
+        if (a.replica() != d) {
+          continue;
+        }
+        AdaptiveReplication.Kind kind =
+            replication
+                .decide(reputationOf(a.self().workerId()), new TaskKey(jobId, s, a.stage(), d))
+                .kind();
+        if (kind == AdaptiveReplication.Kind.REPLICATED
+            || (kind == AdaptiveReplication.Kind.SPOT_CHECKED && why == null)) {
+          why = kind;
+        }
+      }
+      if (why == null) {
+        continue;
+      }
+      int runs =
+          why == AdaptiveReplication.Kind.REPLICATED
+                  && spec.verification().redundancy()
+                      == io.flotilla.protocol.job.RedundancyMode.FIXED
+              ? spec.verification().factor() - 1
+              : 1;
+      for (int run = 0; run < runs; run++) {
+        if (!addShadow(planned, d, s, announce, why)) {
+          break;
+        }
+      }
+    }
+    return planned.runs().isEmpty() ? null : planned;
+  }
+
+  /** Adds a shadow of replica {@code d} to {@code planned}; false when there are no spares. */
+  private boolean addShadow(
+      ShadowRuns planned, int d, long s, boolean announce, AdaptiveReplication.Kind why) {
+    List<String> spares = pickSpares(d, planned.used());
+    if (spares == null) {
+      if (announce) {
+        logger.info(
+            "Job {}: no {} spare workers of replica {}'s backends for a shadow of step {}; it"
+                + " runs unchecked",
+            jobId,
+            plan.stages().size(),
+            d,
+            s);
+      }
+      return false;
+    }
+    planned.add(d, spares, workers);
+    if (announce) {
+      logger.info(
+          "Job {}: step {} of replica {} {} on {}",
+          jobId,
+          s,
+          d,
+          why == AdaptiveReplication.Kind.REPLICATED ? "replicated" : "spot-checked",
+          spares);
+    }
+    return true;
+  }
+
+  /**
+   * Spare workers for a shadow of replica {@code d}, one per stage with the backend of the stage's
+   * own worker: registered, not quarantined, holding no slot of the job, not a shadow of this step
+   * already, with a known stage host; the copies a fixed factor planned first, then the
+   * best-reputed. Null when there are not enough.
+   */
+  private List<String> pickSpares(int d, Set<String> taken) {
+    StageHosts now = listed();
+    if (now == null) {
+      return null;
+    }
+    List<String> candidates = new ArrayList<>();
+    for (String id : usable) {
+      WorkerCapabilities caps = workers.get(id);
+      if (caps == null
+          || caps.dataPlane() == null
+          || hosts.containsKey(id)
+          || taken.contains(id)
+          || reputationOf(id).quarantined()
+          || now.of(id, caps.nodeAddress()) == null) {
+        continue;
+      }
+      candidates.add(id);
+    }
+    Set<String> copies = new java.util.HashSet<>(plan.workerIds());
+    candidates.sort(
+        java.util.Comparator.<String, Boolean>comparing(id -> !copies.contains(id))
+            .thenComparingLong(id -> -reputationOf(id).consecutiveValid())
+            .thenComparing(id -> id));
+    List<String> picked = new ArrayList<>();
+    for (StageAssignment a : assignments) {
+      if (a.replica() != d) {
+        continue;
+      }
+      String backend = workers.get(a.self().workerId()).backend();
+      String spare =
+          candidates.stream()
+              .filter(id -> !picked.contains(id) && workers.get(id).backend().equals(backend))
+              .findFirst()
+              .orElse(null);
+      if (spare == null) {
+        return null;
+      }
+      picked.add(spare); // assignments run in stage order within a replica
+    }
+    return picked;
+  }
+
+  /** The stage hosts of the last listing. */
+  private StageHosts listed() {
+    if (listed == null && listing != null) {
+      listed = new StageHosts(listing, Cluster.get(ctx.getSystem()).selfMember().address());
+    }
+    return listed;
+  }
+
+  private void prepareShadow(ShadowRuns.Run run) {
+    List<CheckpointRef> restore = new ArrayList<>();
+    if (latest != null) {
+      for (CheckpointRecord.Shard shard : latest.shards()) {
+        restore.add(
+            new CheckpointRef(
+                store.downloadUrl(jobId, shard.sha256()), shard.sha256(), latest.step()));
+      }
+    }
+    for (StageAssignment a : run.assignments()) {
+      String id = a.self().workerId();
+      ActorRef<StageHostCommand> host = listed().of(id, workers.get(id).nodeAddress());
+      shadowHosts.put(run.jobId() + "/" + id, host);
+      host.tell(new StageHostCommand.Prepare(a, shadows.step, restore, replies));
+    }
+  }
+
+  private void executeShadow(ShadowRuns.Run run) {
+    RunStep order = new RunStep(run.jobId(), shadows.step, StepMode.SHADOW);
+    for (String id : run.workers()) {
+      shadowHosts.get(run.jobId() + "/" + id).tell(new StageHostCommand.Execute(order, replies));
+    }
+  }
+
+  private Behavior<Command> onShadowReply(TaskMessage m) {
+    ShadowRuns.Run run = shadows.run(m.jobId());
+    if (m instanceof StageFailed f) {
+      return shadowsFailed(
+          "shadow " + f.workerId() + " of replica " + run.replica() + " failed: " + f.reason());
+    }
+    switch (phase) {
+      case PREPARING_SHADOWS -> {
+        if (m instanceof StageReady r) {
+          shadows.ready(run, r.workerId());
+          if (shadows.allReady()) {
+            runStep();
+          }
+        }
+      }
+      case STEPPING -> {
+        if (m instanceof StepReport r && r.step() == shadows.step) {
+          metrics.slotStepped(true);
+          shadows.report(r);
+          if (received.size() == assignments.size() && shadows.complete()) {
+            return onStepDone();
+          }
+        }
+      }
+      case TIE_BREAKING -> {
+        if (m instanceof StageReady r && shadows.ready(run, r.workerId())) {
+          executeShadow(run);
+        } else if (m instanceof StepReport r && r.step() == shadows.step) {
+          metrics.slotStepped(true);
+          shadows.report(r);
+          if (shadows.complete()) {
+            return checkShadows();
+          }
+        }
+      }
+      default -> {
+        // A late reply: nothing to do.
+      }
+    }
+    return this;
+  }
+
+  /**
+   * A shadow failed, left or did not answer in time. Before and during the step the shadows are
+   * dropped and the step goes on unchecked; a tie-breaker that fails leaves a disagreement nobody
+   * can settle, so the step is refused.
+   */
+  private Behavior<Command> shadowsFailed(String why) {
+    logger.warn("Job {}: shadows of step {} dropped: {}", jobId, shadows.step, why);
+    if (phase == Phase.TIE_BREAKING) {
+      List<String> suspects = new ArrayList<>();
+      for (int d : shadows.replicas()) {
+        for (StageAssignment a : assignments) {
+          if (a.replica() == d) {
+            suspects.add(a.self().workerId());
+          }
+        }
+      }
+      releaseShadows();
+      manager.tell(new Suspects(suspects));
+      return interrupt(
+          "a shadow of step " + step + " disagreed and its tie-breaker failed: " + why);
+    }
+    releaseShadows();
+    if (phase == Phase.PREPARING_SHADOWS) {
+      runStep();
+    } else if (phase == Phase.STEPPING && received.size() == assignments.size()) {
+      return onStepDone();
+    }
+    return this;
+  }
+
+  private void releaseShadows() {
+    if (shadows == null) {
+      return;
+    }
+    for (ShadowRuns.Run run : shadows.runs()) {
+      for (String id : run.workers()) {
+        ActorRef<StageHostCommand> host = shadowHosts.get(run.jobId() + "/" + id);
+        if (host != null) {
+          host.tell(new StageHostCommand.Release(run.jobId(), "shadow check of step done"));
+        }
+      }
+    }
+    shadowHosts.clear();
+    shadows = null;
+  }
+
+  /**
+   * Compares every shadowed replica's run with its shadows ({@link ShadowCheck}), logging each
+   * judged position. A disagreement without a majority gets a tie-breaker run on other spares; the
+   * dissenters of a majority are recorded invalid, and a step whose own run dissents is refused.
+   * Then the step is journaled.
+   */
+  private Behavior<Command> checkShadows() {
+    if (shadows == null || shadows.step != step) {
+      releaseShadows();
+      return recordStep();
+    }
+    String refusal = null;
+    List<String> agreed = new ArrayList<>();
+    for (int d : shadows.replicas()) {
+      List<List<StepReport>> runs = new ArrayList<>();
+      runs.add(ownRun(d));
+      runs.addAll(shadows.reportsOf(d));
+      ShadowCheck.Result result =
+          ShadowCheck.compare(shadowVerifier, plan.stages().size(), plan.replicas() == 1, runs);
+      for (ShadowCheck.Judged j : result.judged()) {
+        log(
+            VerificationLog.Entry.of(
+                new TaskKey(jobId, step, j.stage(), d),
+                j.executions(),
+                j.verdict(),
+                System.currentTimeMillis()));
+      }
+      ShadowCheck.Judged divergence = result.divergence();
+      if (divergence == null) {
+        runs.subList(1, runs.size()).forEach(r -> r.forEach(x -> agreed.add(x.workerId())));
+        continue;
+      }
+      String where =
+          "step "
+              + step
+              + " of replica "
+              + d
+              + " differs from its shadow at stage "
+              + divergence.stage()
+              + " "
+              + divergence.part().name().toLowerCase(java.util.Locale.ROOT);
+      String own = divergence.executions().get(0).workerId();
+      switch (divergence.verdict()) {
+        case Verdict.Accepted a -> {
+          String reason = where + "; " + a.dissenting() + " disagree with " + a.agreeing();
+          a.dissenting().forEach(w -> manager.tell(new Dissent(w, reason)));
+          if (a.dissenting().contains(own)) {
+            refusal = refusal == null ? reason : refusal;
+          }
+        }
+        case Verdict.NeedsTiebreak t -> {
+          List<String> spares = pickSpares(d, shadows.used());
+          if (spares != null) {
+            ShadowRuns.Run tiebreak = shadows.add(d, spares, workers);
+            logger.info("Job {}: {}; tie-breaker on {}", jobId, where, spares);
+            phase = Phase.TIE_BREAKING;
+            prepareShadow(tiebreak);
+            arm(
+                settings
+                    .prepareTimeout()
+                    .plus(settings.stepTimeout(Duration.ofNanos(slowestRecentStep()))),
+                "the tie-breaker of step " + step);
+            return this;
+          }
+          manager.tell(new Suspects(t.workers()));
+          refusal =
+              refusal == null
+                  ? where + " and no spare workers are left for a tie-breaker"
+                  : refusal;
+        }
+        case Verdict.Rejected r -> {
+          manager.tell(new Suspects(r.workers()));
+          refusal = refusal == null ? where + ": " + r.reason() : refusal;
+        }
+      }
+    }
+    releaseShadows();
+    if (!agreed.isEmpty()) {
+      manager.tell(new Verified(agreed));
+    }
+    if (refusal != null) {
+      return interrupt(refusal);
+    }
+    return recordStep();
+  }
+
+  /** The job's own traced reports of replica {@code d}, in stage order. */
+  private List<StepReport> ownRun(int d) {
+    List<StepReport> run = new ArrayList<>();
+    for (int k = 0; k < plan.stages().size(); k++) {
+      for (TaskMessage m : received.values()) {
+        StepReport r = (StepReport) m;
+        if (r.stage() == k && r.replica() == d) {
+          run.add(r);
+        }
+      }
+    }
+    return run;
+  }
+
+  private long slowestRecentStep() {
+    return recentStepNanos.stream().mapToLong(Long::longValue).max().orElse(0);
+  }
+
   private void runStep() {
     if (step >= totalSteps) {
       phase = Phase.FINISHING;
@@ -556,15 +992,28 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     phase = Phase.STEPPING;
     received.clear();
     stepStartNanos = System.nanoTime();
-    RunStep order = new RunStep(jobId, step);
+    boolean shadowed = shadows != null && shadows.step == step;
+    RunStep order = new RunStep(jobId, step, shadowed ? StepMode.TRACED : StepMode.PLAIN);
     for (StageAssignment a : assignments) {
       hosts.get(a.self().workerId()).tell(new StageHostCommand.Execute(order, replies));
     }
-    long slowest = recentStepNanos.stream().mapToLong(Long::longValue).max().orElse(0);
-    arm(settings.stepTimeout(Duration.ofNanos(slowest)), "step " + step);
+    if (shadowed) {
+      shadows.runs().forEach(this::executeShadow);
+    }
+    arm(settings.stepTimeout(Duration.ofNanos(slowestRecentStep())), "step " + step);
   }
 
   private Behavior<Command> onStepDone() {
+    List<StepReport> reports = received.values().stream().map(StepReport.class::cast).toList();
+    String disagreement = verifyReplicas(reports);
+    if (disagreement != null) {
+      return interrupt(disagreement);
+    }
+    return checkShadows();
+  }
+
+  /** Journals the step whose reports are in {@code received}: every check passed. */
+  private Behavior<Command> recordStep() {
     long nanos = System.nanoTime() - stepStartNanos;
     for (TaskMessage m : received.values()) {
       StepReport r = (StepReport) m;
@@ -599,10 +1048,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
               r.idleNanos(),
               r.syncNanos(),
               r.examples()));
-    }
-    String disagreement = verifyReplicas(reports);
-    if (disagreement != null) {
-      return interrupt(disagreement);
     }
     if (lossCount == 0 || !Double.isFinite(lossSum)) {
       return interrupt(
@@ -753,7 +1198,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     phase = Phase.RECORDING_CHECKPOINT;
     timers.cancel("deadline");
-    manager.tell(new Checkpointed(new CheckpointRecord(step, shards)));
+    latest = new CheckpointRecord(step, shards);
+    manager.tell(new Checkpointed(latest));
     return this;
   }
 
@@ -793,9 +1239,19 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private Behavior<Command> onWorkersNow(WorkersNow msg) {
+    usable = Set.copyOf(msg.workerIds());
     for (String id : plannedWorkers()) {
       if (!msg.workerIds().contains(id)) {
         return interrupt("worker " + id + " left the cluster");
+      }
+    }
+    if (shadows != null) {
+      for (ShadowRuns.Run run : shadows.runs()) {
+        for (String id : run.workers()) {
+          if (!usable.contains(id) && !shadows.complete(run)) {
+            return shadowsFailed("worker " + id + " left the cluster");
+          }
+        }
       }
     }
     return this;
@@ -809,6 +1265,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       ctx.getLog().warn("Job {}: link probes unanswered, starting without them", jobId);
       start();
       return this;
+    }
+    if (shadows != null
+        && (phase == Phase.PREPARING_SHADOWS
+            || phase == Phase.TIE_BREAKING
+            || (phase == Phase.STEPPING && received.size() == assignments.size()))) {
+      return shadowsFailed("no answer for " + d.what() + " in time");
     }
     List<String> missing = new ArrayList<>(plannedWorkers());
     missing.removeAll(received.keySet());
@@ -833,6 +1295,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private Behavior<Command> stop(String reason) {
+    releaseShadows();
     for (ActorRef<StageHostCommand> host : hosts.values()) {
       host.tell(new StageHostCommand.Release(jobId, reason));
     }

@@ -94,6 +94,11 @@ public final class FaultInjector {
     return settings.mode();
   }
 
+  /** What the modes that change values corrupt. */
+  public FaultTarget target() {
+    return settings.target();
+  }
+
   /** Whether any fault is configured. */
   public boolean active() {
     return settings.mode() != FaultMode.NONE;
@@ -218,7 +223,9 @@ public final class FaultInjector {
         report.lr(),
         old.gradientDigest(),
         old.parameterDigest(),
-        report.determinismClass());
+        report.determinismClass(),
+        report.traced() ? old.forwardDigest() : "",
+        report.traced() ? old.backwardDigest() : "");
   }
 
   /** What the worker advertises: inflated GFLOP/s and memory under lie-capabilities. */

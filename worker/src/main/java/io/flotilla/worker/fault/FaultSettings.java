@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param scaleFactor factor of {@code scale}
  * @param delay how long {@code delay} holds each result
  * @param capabilityInflation factor by which {@code lie-capabilities} inflates GFLOP/s and memory
+ * @param target what the modes that change values corrupt: parameters or local gradients
  */
 public record FaultSettings(
     FaultMode mode,
@@ -21,9 +22,11 @@ public record FaultSettings(
     double noiseStddev,
     double scaleFactor,
     Duration delay,
-    double capabilityInflation) {
+    double capabilityInflation,
+    FaultTarget target) {
 
   public FaultSettings {
+    java.util.Objects.requireNonNull(target, "target");
     if (!(rate > 0 && rate <= 1)) {
       throw new IllegalArgumentException(
           "flotilla.worker.fault.rate must be > 0 and <= 1, was " + rate);
@@ -46,6 +49,26 @@ public record FaultSettings(
     }
   }
 
+  /** Settings that corrupt parameters (the default target). */
+  public FaultSettings(
+      FaultMode mode,
+      double rate,
+      long seed,
+      double noiseStddev,
+      double scaleFactor,
+      Duration delay,
+      double capabilityInflation) {
+    this(
+        mode,
+        rate,
+        seed,
+        noiseStddev,
+        scaleFactor,
+        delay,
+        capabilityInflation,
+        FaultTarget.PARAMETERS);
+  }
+
   /** Settings of a correct worker. */
   public static FaultSettings none() {
     return new FaultSettings(FaultMode.NONE, 1.0, 0, 0.1, 10, Duration.ofSeconds(5), 8);
@@ -54,13 +77,19 @@ public record FaultSettings(
   /** The same settings with another mode. */
   public FaultSettings withMode(FaultMode other) {
     return new FaultSettings(
-        other, rate, seed, noiseStddev, scaleFactor, delay, capabilityInflation);
+        other, rate, seed, noiseStddev, scaleFactor, delay, capabilityInflation, target);
   }
 
   /** The same settings with another rate. */
   public FaultSettings withRate(double other) {
     return new FaultSettings(
-        mode, other, seed, noiseStddev, scaleFactor, delay, capabilityInflation);
+        mode, other, seed, noiseStddev, scaleFactor, delay, capabilityInflation, target);
+  }
+
+  /** The same settings with another target. */
+  public FaultSettings withTarget(FaultTarget other) {
+    return new FaultSettings(
+        mode, rate, seed, noiseStddev, scaleFactor, delay, capabilityInflation, other);
   }
 
   /** Reads the settings from the root config. */
@@ -73,6 +102,7 @@ public record FaultSettings(
         c.getDouble("noise-stddev"),
         c.getDouble("scale-factor"),
         c.getDuration("delay"),
-        c.getDouble("capability-inflation"));
+        c.getDouble("capability-inflation"),
+        FaultTarget.parse(c.getString("target")));
   }
 }

@@ -21,6 +21,7 @@ import io.flotilla.protocol.task.RunStep;
 import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageSlot;
+import io.flotilla.protocol.task.StepMode;
 import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.worker.collective.CollectiveException;
@@ -28,6 +29,7 @@ import io.flotilla.worker.collective.Compression;
 import io.flotilla.worker.collective.ReplicaGroup;
 import io.flotilla.worker.collective.RingAllReduce;
 import io.flotilla.worker.fault.FaultInjector;
+import io.flotilla.worker.fault.FaultTarget;
 import io.flotilla.worker.transport.DataPlanePeer;
 import io.flotilla.worker.transport.ReceivedTensor;
 import io.flotilla.worker.transport.TensorDtype;
@@ -149,6 +151,8 @@ public final class StageExecutor implements AutoCloseable {
   private int lastForward;
   private double lossSum;
   private long idleNanos;
+  private TensorDigest forwardTrace;
+  private TensorDigest backwardTrace;
   private final List<CompletableFuture<Void>> sends = new ArrayList<>();
   private final ByteBuffer[] sendBuffers;
   private final ByteBuffer[] reduceBuffers = new ByteBuffer[4];
@@ -288,7 +292,12 @@ public final class StageExecutor implements AutoCloseable {
   }
 
   /** Runs {@link #runStep} on this executor's own thread. */
-  public synchronized CompletableFuture<StepReport> runStepAsync(long step) {
+  public CompletableFuture<StepReport> runStepAsync(long step) {
+    return runStepAsync(step, StepMode.PLAIN);
+  }
+
+  /** Runs {@link #runStep(long, StepMode)} on this executor's own thread. */
+  public synchronized CompletableFuture<StepReport> runStepAsync(long step, StepMode mode) {
     if (thread == null) {
       thread =
           Executors.newSingleThreadExecutor(
@@ -299,7 +308,7 @@ public final class StageExecutor implements AutoCloseable {
                 return t;
               });
     }
-    return CompletableFuture.supplyAsync(() -> runStep(step), thread);
+    return CompletableFuture.supplyAsync(() -> runStep(step, mode), thread);
   }
 
   /**
@@ -319,7 +328,7 @@ public final class StageExecutor implements AutoCloseable {
               transport.workerId(),
               "this executor runs job " + jobId + ", not job " + order.jobId()));
     }
-    return runStepAsync(order.step())
+    return runStepAsync(order.step(), order.mode())
         .handle((report, error) -> error == null ? report : failed(order.step(), error));
   }
 
@@ -331,6 +340,15 @@ public final class StageExecutor implements AutoCloseable {
    * @throws StageExecutionException when a peer fails, times out or sends a bad tensor, naming it
    */
   public StepReport runStep(long step) {
+    return runStep(step, StepMode.PLAIN);
+  }
+
+  /**
+   * Runs training step {@code step} in {@code mode}: traced steps report the digests of what the
+   * stage sent and of its local gradient; a shadow of a slot with replicas stops before the
+   * all-reduce, after which the executor refuses further steps.
+   */
+  public StepReport runStep(long step, StepMode mode) {
     if (failure != null) {
       throw new IllegalStateException(
           "this executor failed at step "
@@ -363,8 +381,18 @@ public final class StageExecutor implements AutoCloseable {
               + " is past the end");
     }
     try {
-      StepReport report = doStep(step);
-      nextStep++;
+      StepReport report = doStep(step, mode);
+      if (mode == StepMode.SHADOW && stopsBeforeAllReduce()) {
+        failure =
+            new StageExecutionException(
+                step,
+                where(step)
+                    + ": a shadow's step ends before the all-reduce and leaves the stage without"
+                    + " its update; build a new executor",
+                null);
+      } else {
+        nextStep++;
+      }
       return report;
     } catch (RuntimeException e) {
       failure = wrap(step, e);
@@ -392,8 +420,17 @@ public final class StageExecutor implements AutoCloseable {
         jobId, step, stageIndex, replica, transport.workerId(), String.valueOf(e.getMessage()));
   }
 
-  private StepReport doStep(long step) {
+  /** Whether a shadow of this slot stops before the all-reduce (replicas or DiLoCo). */
+  private boolean stopsBeforeAllReduce() {
+    return replicas > 1 || diloco;
+  }
+
+  private StepReport doStep(long step, StepMode mode) {
     boolean faulty = faults.appliesToResults() && faults.fires();
+    boolean gradientFault =
+        faulty && faults.changesValues() && faults.target() == FaultTarget.GRADIENTS;
+    forwardTrace = mode == StepMode.PLAIN ? null : new TensorDigest();
+    backwardTrace = mode == StepMode.PLAIN ? null : new TensorDigest();
     long start = nanoClock.getAsLong();
     stage.zeroGrad();
     inputs = new Tensor[microBatches];
@@ -414,8 +451,25 @@ public final class StageExecutor implements AutoCloseable {
     if (faulty && !faults.changesValues()) {
       faults.corrupt(slotName(), NO_VALUES); // delay or crash, in the middle of the step
     }
+    if (gradientFault) {
+      corrupt(Parameter::grad, "/grad");
+    }
+    String forwardDigest = forwardTrace == null ? "" : forwardTrace.hex();
+    String backwardDigest = "";
+    if (backwardTrace != null) {
+      for (Parameter p : parameters) {
+        backwardTrace.add(p.grad());
+      }
+      backwardDigest = backwardTrace.hex();
+    }
+    forwardTrace = null;
+    backwardTrace = null;
     long scheduleEnd = nanoClock.getAsLong();
     long scheduleIdle = idleNanos;
+    if (mode == StepMode.SHADOW && stopsBeforeAllReduce()) {
+      return report(step, "", "", Double.NaN, 0, start, scheduleEnd, scheduleIdle, scheduleEnd)
+          .withDigests(forwardDigest, backwardDigest);
+    }
 
     if (!diloco) {
       allReduce(step, untied, GRADIENT_BUCKET, Parameter::grad);
@@ -440,42 +494,92 @@ public final class StageExecutor implements AutoCloseable {
       outerSync(step);
     }
     awaitSends(step);
-    if (faulty && faults.changesValues()) {
-      corruptParameters();
+    if (faulty && faults.changesValues() && !gradientFault) {
+      corrupt(Parameter::value, "");
     }
     String parameterDigest = TensorDigest.of(parameters, Parameter::value);
-    long end = nanoClock.getAsLong();
+    return report(
+            step,
+            gradientDigest,
+            parameterDigest,
+            norm,
+            lr,
+            start,
+            scheduleEnd,
+            scheduleIdle,
+            nanoClock.getAsLong())
+        .withDigests(forwardDigest, backwardDigest);
+  }
+
+  private Report report(
+      long step,
+      String gradientDigest,
+      String parameterDigest,
+      double norm,
+      float lr,
+      long start,
+      long scheduleEnd,
+      long scheduleIdle,
+      long end) {
     long examples = (long) microBatches * microBatchSize;
     long tokens = data.isSequence() ? examples * data.inputLength() : examples;
-    return new StepReport(
-        jobId,
-        step,
-        stageIndex,
-        replica,
-        transport.workerId(),
-        assignment.isLastStage() ? lossSum / microBatches : Double.NaN,
-        examples,
-        tokens,
-        scheduleEnd - start - scheduleIdle,
-        scheduleIdle,
-        end - scheduleEnd,
-        norm,
-        lr,
-        gradientDigest,
-        parameterDigest,
-        backend.determinismClass());
+    return new Report(
+        new StepReport(
+            jobId,
+            step,
+            stageIndex,
+            replica,
+            transport.workerId(),
+            assignment.isLastStage() ? lossSum / microBatches : Double.NaN,
+            examples,
+            tokens,
+            scheduleEnd - start - scheduleIdle,
+            scheduleIdle,
+            end - scheduleEnd,
+            norm,
+            lr,
+            gradientDigest,
+            parameterDigest,
+            backend.determinismClass()));
+  }
+
+  /** A step report waiting for its trace digests. */
+  private record Report(StepReport r) {
+    StepReport withDigests(String forward, String backward) {
+      return new StepReport(
+          r.jobId(),
+          r.step(),
+          r.stage(),
+          r.replica(),
+          r.workerId(),
+          r.loss(),
+          r.examples(),
+          r.tokens(),
+          r.computeNanos(),
+          r.idleNanos(),
+          r.syncNanos(),
+          r.gradNorm(),
+          r.lr(),
+          r.gradientDigest(),
+          r.parameterDigest(),
+          r.determinismClass(),
+          forward,
+          backward);
+    }
   }
 
   /**
-   * A faulty worker's wrong result: its updated parameters pass through the fault injector, so this
-   * replica now holds (and reports the digest of) parameters that differ from its replicas'.
+   * A faulty worker's wrong result: the stage's parameters after the update ({@code
+   * Parameter::value}) or its local gradients before the all-reduce ({@code Parameter::grad}) pass
+   * through the fault injector. Corrupt parameters make this replica disagree with its replicas'; a
+   * corrupt gradient poisons the all-reduced sum, which only a shadow of the slot reveals.
    */
-  private void corruptParameters() {
+  private void corrupt(Function<Parameter, Tensor> which, String suffix) {
     for (Parameter p : parameters) {
-      Tensor value = p.value();
-      float[] values = value.toArray();
-      faults.corrupt(slotName() + "/" + p.name(), values);
-      System.arraycopy(values, 0, value.data(), 0, values.length);
+      Tensor t = which.apply(p);
+      float[] values = t.toArray();
+      faults.corrupt(slotName() + "/" + p.name() + suffix, values);
+      System.arraycopy(values, 0, t.data(), 0, values.length);
     }
   }
 
@@ -509,8 +613,15 @@ public final class StageExecutor implements AutoCloseable {
     lastForward = i;
     outputShapes[i] = y.shape();
     if (assignment.isLastStage()) {
-      lossSum += lossForwardBackward(y, i);
+      double mbLoss = lossForwardBackward(y, i);
+      lossSum += mbLoss;
+      if (forwardTrace != null) {
+        forwardTrace.add((float) mbLoss);
+      }
     } else {
+      if (forwardTrace != null) {
+        forwardTrace.add(y);
+      }
       send(step, i, TensorKind.ACTIVATION, pipeline.get(stageIndex + 1), y);
     }
   }
@@ -540,6 +651,9 @@ public final class StageExecutor implements AutoCloseable {
     lastForward = -1;
     inputs[i] = null;
     if (!assignment.isFirstStage()) {
+      if (backwardTrace != null) {
+        backwardTrace.add(gradInput);
+      }
       send(step, i, TensorKind.GRADIENT, pipeline.get(stageIndex - 1), gradInput);
     }
   }

@@ -173,6 +173,15 @@ class FaultInjectorTest {
     assertThat(s.mode()).isEqualTo(FaultMode.FLIP_SIGNS);
     assertThat(s.rate()).isEqualTo(0.5);
     assertThat(s.seed()).isEqualTo(7);
+    assertThat(s.target()).isEqualTo(FaultTarget.PARAMETERS);
+    assertThat(
+            FaultSettings.create(
+                    ConfigFactory.parseMap(Map.of("flotilla.worker.fault.target", "Gradients"))
+                        .withFallback(ConfigFactory.load()))
+                .target())
+        .isEqualTo(FaultTarget.GRADIENTS);
+    assertThatThrownBy(() -> FaultTarget.parse("weights"))
+        .hasMessage("unknown fault target 'weights'; allowed: parameters, gradients");
     assertThatThrownBy(() -> FaultMode.parse("flip"))
         .hasMessage(
             "unknown fault mode 'flip'; allowed: none, noise, flip-signs, scale, zeros, stale,"

@@ -1,0 +1,237 @@
+package io.flotilla.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.gossip.reputation.WorkerReputation;
+import io.flotilla.protocol.job.JobSpec;
+import io.flotilla.scheduler.job.JobEvent;
+import io.flotilla.scheduler.job.JobManager;
+import io.flotilla.scheduler.job.JobView;
+import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.planner.PlanResult;
+import io.flotilla.scheduler.verify.Verdict;
+import io.flotilla.scheduler.verify.VerificationLog;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A worker that poisons its local gradient before the all-reduce is invisible to the replica vote:
+ * both replicas apply the same poisoned sum and agree. With {@code redundancy: adaptive} the step
+ * driver runs the new worker's steps beside a shadow on a spare worker too (from a checkpoint of
+ * the step), compares the backward digests, settles the disagreement with a tie-breaker on another
+ * spare, refuses the step and records the liar invalid, until it is quarantined; the job then
+ * completes on honest workers with exactly the losses of single-process training.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class ShadowExecutionTest {
+
+  static final int STEPS = 4;
+
+  static JobSpec spec() {
+    return TinyAdditionJob.named("shadowed", STEPS)
+        .layers(1)
+        .batch(8, 2)
+        .seed(11)
+        .parallelism(1, 2, "gpipe")
+        .checkpoint(2, 1)
+        .verification("{redundancy: adaptive}")
+        .spec();
+  }
+
+  static Config config() {
+    return ConfigFactory.parseString(
+            """
+            flotilla.gossip.reputation.quarantine-after-invalid = 2
+            flotilla.scheduler.jobs.restart-backoff-min = 200ms
+            flotilla.scheduler.jobs.step-timeout-min = 60s
+            """)
+        .withFallback(LocalCluster.demoConfig());
+  }
+
+  @Test
+  void aWorkerThatPoisonsItsGradientIsCaughtByItsShadowAndNothingOfItEntersTheModel()
+      throws Exception {
+    JobSpec spec = spec();
+    double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
+    try (LocalCluster cluster = LocalCluster.start(config(), 4, true, true)) {
+      // The fastest worker, so that the planner places it.
+      cluster.addWorker(
+          "poisoner",
+          ConfigFactory.parseString(
+              """
+              flotilla.worker.agent.benchmark.cpu-gflops = 1000
+              flotilla.worker.fault { mode = noise, target = gradients, rate = 1.0, seed = 3 }
+              """));
+      assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
+      Jobs jobs = cluster.scheduler().jobs();
+      var system = cluster.scheduler().node().system();
+      TestProbe<WorkerReputation> reputation = TestProbe.create(system);
+      String id =
+          jobs.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
+
+      JobView done =
+          reputation.awaitAssert(
+              Duration.ofMinutes(4),
+              Duration.ofMillis(200),
+              () -> {
+                JobView v = get(jobs, id);
+                assertThat(v.phase())
+                    .as("%s", v.failureReason())
+                    .isEqualTo(JobView.Phase.COMPLETED);
+                return v;
+              });
+      cluster
+          .scheduler()
+          .node()
+          .reputation()
+          .tell(new ReputationRegistry.GetReputation("poisoner", reputation.ref()));
+      WorkerReputation poisoner = reputation.receiveMessage(Duration.ofSeconds(10));
+      assertThat(poisoner.quarantined()).as("%s", poisoner).isTrue();
+      assertThat(done.restarts()).isGreaterThanOrEqualTo(2);
+      assertThat(done.plan().stages().get(0).workers())
+          .extracting(PlanResult.Placement::workerId)
+          .doesNotContain("poisoner");
+      assertThat(done.payments()).doesNotContainKey("poisoner");
+
+      JdbcReadJournal journal =
+          PersistenceQuery.get(Adapter.toClassic(system))
+              .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
+      List<Object> events =
+          journal
+              .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
+              .map(EventEnvelope::event)
+              .runWith(Sink.seq(), system)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      TreeMap<Long, Double> losses = new TreeMap<>();
+      for (Object e : events) {
+        if (e instanceof JobEvent.JobStarted started) {
+          losses.tailMap(started.fromStep(), false).clear();
+        } else if (e instanceof JobEvent.StepCompleted c) {
+          losses.put(c.metrics().step(), c.metrics().loss());
+        }
+      }
+      assertThat(losses).hasSize(STEPS);
+      losses.forEach(
+          (step, loss) ->
+              assertThat(loss)
+                  .as("loss of step %d", step)
+                  .isCloseTo(
+                      reference[(int) (step - 1)],
+                      within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+
+      // The log shows how: the replica vote agreed with the poisoner (it cannot see the poison),
+      // and every time it ran, the shadow and the tie-breaker outvoted it on its backward pass.
+      List<VerificationLog.Entry> entries =
+          VerificationLog.read(jobs.checkpoints().verificationLog(id));
+      assertThat(entries)
+          .filteredOn(e -> e.dissenting().contains("poisoner"))
+          .hasSizeGreaterThanOrEqualTo(2)
+          .allSatisfy(
+              e -> {
+                assertThat(e.outcome()).isEqualTo(Verdict.Outcome.ACCEPTED);
+                assertThat(e.executions()).hasSize(3);
+                assertThat(e.agreeing()).hasSize(2).doesNotContain("poisoner");
+              });
+      assertThat(entries)
+          .filteredOn(e -> e.executions().size() == 2 && e.agreeing().contains("poisoner"))
+          .as("replica votes the poisoner passed")
+          .isNotEmpty();
+      // Every journaled step was checked by shadows of both replicas (honest workers have fewer
+      // than trust-after-valid checks behind them, so all their steps are replicated).
+      for (long step : losses.keySet()) {
+        assertThat(entries)
+            .filteredOn(
+                e ->
+                    e.step() == step - 1
+                        && e.outcome() == Verdict.Outcome.ACCEPTED
+                        && e.dissenting().isEmpty()
+                        && e.executions().stream()
+                            .anyMatch(x -> !done.plan().workerIds().contains(x.workerId())))
+            .extracting(VerificationLog.Entry::replica)
+            .as("shadow checks of step %d", step - 1)
+            .contains(0, 1);
+      }
+    }
+  }
+
+  @Test
+  void aFixedFactorChecksEveryStepOfASingleReplicaWithItsPlannedCopy() throws Exception {
+    JobSpec spec =
+        TinyAdditionJob.named("fixed", 3)
+            .layers(1)
+            .seed(13)
+            .parallelism(2, 1, "1f1b")
+            .checkpoint(3, 1)
+            .verification("{redundancy: 2}")
+            .spec();
+    double[] reference = DistributedTrainingTest.referenceLosses(spec, 3);
+    try (LocalCluster cluster = LocalCluster.start(config(), 4, true, true)) {
+      assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
+      Jobs jobs = cluster.scheduler().jobs();
+      String id =
+          jobs.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
+      TestProbe<Object> probe = TestProbe.create(cluster.scheduler().node().system());
+      JobView done =
+          probe.awaitAssert(
+              Duration.ofMinutes(3),
+              Duration.ofMillis(200),
+              () -> {
+                JobView v = get(jobs, id);
+                assertThat(v.phase())
+                    .as("%s", v.failureReason())
+                    .isEqualTo(JobView.Phase.COMPLETED);
+                return v;
+              });
+      assertThat(done.restarts()).isZero();
+      assertThat(done.lastLoss()).isCloseTo(reference[2], within(1e-5 * Math.abs(reference[2])));
+      // Both stages' slots and the copy the planner reserved for each: every step's forward,
+      // backward and update passes agree between the two pipelines, bit for bit.
+      List<String> copies =
+          done.plan().stages().stream()
+              .flatMap(st -> st.workers().stream())
+              .filter(p -> p.copy() == 1)
+              .map(PlanResult.Placement::workerId)
+              .toList();
+      assertThat(copies).hasSize(2);
+      List<VerificationLog.Entry> entries =
+          VerificationLog.read(jobs.checkpoints().verificationLog(id));
+      for (long step = 0; step < 3; step++) {
+        long s = step;
+        assertThat(entries)
+            .filteredOn(e -> e.step() == s)
+            .as("step %d", step)
+            .hasSize(6) // 2 forward, 2 backward, 2 update positions
+            .allSatisfy(
+                e -> {
+                  assertThat(e.outcome()).isEqualTo(Verdict.Outcome.ACCEPTED);
+                  assertThat(e.dissenting()).isEmpty();
+                  assertThat(e.agreeing()).hasSize(2).containsAnyElementsOf(copies);
+                });
+      }
+    }
+  }
+
+  private static JobView get(Jobs jobs, String id) {
+    try {
+      return jobs.get(id).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
