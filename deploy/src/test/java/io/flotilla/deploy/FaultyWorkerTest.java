@@ -1,15 +1,12 @@
 package io.flotilla.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.scheduler.job.JobEvent;
-import io.flotilla.scheduler.job.JobManager;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
 import io.flotilla.scheduler.planner.PlanResult;
@@ -22,11 +19,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -114,32 +106,8 @@ class FaultyWorkerTest {
           .containsExactlyInAnyOrder("worker-1", "worker-2", "late-honest");
       assertThat(done.payments()).doesNotContainKey("liar");
 
-      JdbcReadJournal journal =
-          PersistenceQuery.get(Adapter.toClassic(system))
-              .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
-      List<Object> events =
-          journal
-              .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
-              .map(EventEnvelope::event)
-              .runWith(Sink.seq(), system)
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
-      TreeMap<Long, Double> losses = new TreeMap<>();
-      for (Object e : events) {
-        if (e instanceof JobEvent.JobStarted started) {
-          losses.tailMap(started.fromStep(), false).clear();
-        } else if (e instanceof JobEvent.StepCompleted c) {
-          losses.put(c.metrics().step(), c.metrics().loss());
-        }
-      }
-      assertThat(losses).hasSize(STEPS);
-      losses.forEach(
-          (step, loss) ->
-              assertThat(loss)
-                  .as("loss of step %d", step)
-                  .isCloseTo(
-                      reference[(int) (step - 1)],
-                      within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+      TreeMap<Long, Double> losses = JobJournal.keptLosses(JobJournal.events(system, id));
+      JobJournal.assertReferenceLosses(losses, reference, STEPS);
 
       // The verification log proves it: the liar was outvoted every time it ran, its result was
       // never needed for a quorum, and every journaled step was accepted without dissent.

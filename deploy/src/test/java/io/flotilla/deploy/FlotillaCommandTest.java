@@ -156,6 +156,17 @@ class FlotillaCommandTest {
             "unknown fault mode 'flip'; allowed: none, noise, flip-signs, scale, zeros, stale,"
                 + " delay, crash, lie-capabilities")
         .contains("--fault-rate must be > 0 and <= 1, was 1.5");
+    assertThat(
+            FlotillaCommand.execute(
+                "worker", "--seed", "127.0.0.1:1", "--no-http", "--fault-target", "weights"))
+        .isEqualTo(2);
+    assertThat(FlotillaCommand.execute("bench", "verification", "--shares", "0.1,1.5"))
+        .isEqualTo(2);
+    assertThat(FlotillaCommand.execute("bench", "verification", "--redundancy", "7")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown fault target 'weights'; allowed: parameters, gradients")
+        .contains("every --shares value must be in [0, 1), was 1.5")
+        .contains("--redundancy 7:");
   }
 
   @Test

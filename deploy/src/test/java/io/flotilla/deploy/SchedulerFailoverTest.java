@@ -1,7 +1,6 @@
 package io.flotilla.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -21,14 +20,9 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -121,16 +115,7 @@ class SchedulerFailoverTest {
         assertThat(done.stepsCompleted()).isEqualTo(STEPS);
         assertThat(done.restarts()).as("no interruption: the stages were kept").isZero();
 
-        JdbcReadJournal journal =
-            PersistenceQuery.get(Adapter.toClassic(survivor.node().system()))
-                .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
-        List<Object> events =
-            journal
-                .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
-                .map(EventEnvelope::event)
-                .runWith(Sink.seq(), survivor.node().system())
-                .toCompletableFuture()
-                .get(30, TimeUnit.SECONDS);
+        List<Object> events = JobJournal.events(survivor.node().system(), id);
         List<Long> starts =
             events.stream()
                 .filter(e -> e instanceof JobEvent.JobStarted)
@@ -151,14 +136,7 @@ class SchedulerFailoverTest {
             losses.put(c.metrics().step(), c.metrics().loss());
           }
         }
-        assertThat(losses).hasSize(STEPS);
-        losses.forEach(
-            (step, loss) ->
-                assertThat(loss)
-                    .as("loss of step %d", step)
-                    .isCloseTo(
-                        reference[(int) (step - 1)],
-                        within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+        JobJournal.assertReferenceLosses(losses, reference, STEPS);
       } finally {
         second.close();
       }

@@ -8,8 +8,6 @@ import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
-import io.flotilla.scheduler.job.JobEvent;
-import io.flotilla.scheduler.job.JobManager;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
 import io.flotilla.scheduler.planner.PlanResult;
@@ -21,11 +19,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -68,7 +61,8 @@ class ShadowExecutionTest {
       throws Exception {
     JobSpec spec = spec();
     double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
-    try (LocalCluster cluster = LocalCluster.start(config(), 4, true, true)) {
+    // 6 workers, one of them faulty: 2 slots, a shadow for each, a spare for the tie-breaker.
+    try (LocalCluster cluster = LocalCluster.start(config(), 5, true, true)) {
       // The fastest worker, so that the planner places it.
       cluster.addWorker(
           "poisoner",
@@ -84,17 +78,7 @@ class ShadowExecutionTest {
       String id =
           jobs.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
 
-      JobView done =
-          reputation.awaitAssert(
-              Duration.ofMinutes(4),
-              Duration.ofMillis(200),
-              () -> {
-                JobView v = get(jobs, id);
-                assertThat(v.phase())
-                    .as("%s", v.failureReason())
-                    .isEqualTo(JobView.Phase.COMPLETED);
-                return v;
-              });
+      JobView done = completed(reputation, jobs, id, Duration.ofMinutes(4));
       cluster
           .scheduler()
           .node()
@@ -108,32 +92,8 @@ class ShadowExecutionTest {
           .doesNotContain("poisoner");
       assertThat(done.payments()).doesNotContainKey("poisoner");
 
-      JdbcReadJournal journal =
-          PersistenceQuery.get(Adapter.toClassic(system))
-              .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
-      List<Object> events =
-          journal
-              .currentEventsByPersistenceId(JobManager.persistenceId(id), 0, Long.MAX_VALUE)
-              .map(EventEnvelope::event)
-              .runWith(Sink.seq(), system)
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
-      TreeMap<Long, Double> losses = new TreeMap<>();
-      for (Object e : events) {
-        if (e instanceof JobEvent.JobStarted started) {
-          losses.tailMap(started.fromStep(), false).clear();
-        } else if (e instanceof JobEvent.StepCompleted c) {
-          losses.put(c.metrics().step(), c.metrics().loss());
-        }
-      }
-      assertThat(losses).hasSize(STEPS);
-      losses.forEach(
-          (step, loss) ->
-              assertThat(loss)
-                  .as("loss of step %d", step)
-                  .isCloseTo(
-                      reference[(int) (step - 1)],
-                      within(1e-5 * Math.abs(reference[(int) (step - 1)]))));
+      TreeMap<Long, Double> losses = JobJournal.keptLosses(JobJournal.events(system, id));
+      JobJournal.assertReferenceLosses(losses, reference, STEPS);
 
       // The log shows how: the replica vote agreed with the poisoner (it cannot see the poison),
       // and every time it ran, the shadow and the tie-breaker outvoted it on its backward pass.
@@ -187,17 +147,7 @@ class ShadowExecutionTest {
       String id =
           jobs.submit("team-a", spec).toCompletableFuture().get(30, TimeUnit.SECONDS).jobId();
       TestProbe<Object> probe = TestProbe.create(cluster.scheduler().node().system());
-      JobView done =
-          probe.awaitAssert(
-              Duration.ofMinutes(3),
-              Duration.ofMillis(200),
-              () -> {
-                JobView v = get(jobs, id);
-                assertThat(v.phase())
-                    .as("%s", v.failureReason())
-                    .isEqualTo(JobView.Phase.COMPLETED);
-                return v;
-              });
+      JobView done = completed(probe, jobs, id, Duration.ofMinutes(3));
       assertThat(done.restarts()).isZero();
       assertThat(done.lastLoss()).isCloseTo(reference[2], within(1e-5 * Math.abs(reference[2])));
       // Both stages' slots and the copy the planner reserved for each: every step's forward,
@@ -224,7 +174,39 @@ class ShadowExecutionTest {
                   assertThat(e.agreeing()).hasSize(2).containsAnyElementsOf(copies);
                 });
       }
+      // Each of the 3 checked steps is one valid result for each of the four workers: the job's
+      // own for the checkpointed steps its shadow agreed with, the copies for each agreement.
+      for (String w : done.plan().workerIds()) {
+        probe.awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(100),
+            () -> {
+              TestProbe<WorkerReputation> rep =
+                  TestProbe.create(cluster.scheduler().node().system());
+              cluster
+                  .scheduler()
+                  .node()
+                  .reputation()
+                  .tell(new ReputationRegistry.GetReputation(w, rep.ref()));
+              assertThat(rep.receiveMessage(Duration.ofSeconds(5)).validResults())
+                  .as("valid results of %s", w)
+                  .isEqualTo(3);
+              return null;
+            });
+      }
     }
+  }
+
+  /** Waits for job {@code id} to complete and returns it. */
+  private static JobView completed(TestProbe<?> probe, Jobs jobs, String id, Duration timeout) {
+    return probe.awaitAssert(
+        timeout,
+        Duration.ofMillis(200),
+        () -> {
+          JobView v = get(jobs, id);
+          assertThat(v.phase()).as("%s", v.failureReason()).isEqualTo(JobView.Phase.COMPLETED);
+          return v;
+        });
   }
 
   private static JobView get(Jobs jobs, String id) {

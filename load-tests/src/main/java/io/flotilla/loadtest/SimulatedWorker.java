@@ -10,6 +10,7 @@ import io.flotilla.protocol.task.StageAssignment;
 import io.flotilla.protocol.task.StageFailed;
 import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.task.StageReady;
+import io.flotilla.protocol.task.StepMode;
 import io.flotilla.protocol.task.StepReport;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
@@ -396,7 +397,10 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
       return this;
     }
     StageAssignment a = slot.assignment;
-    float[] parameters = parameters(c.jobId(), a.stage(), c.step());
+    // A shadow computes what the slot it shadows computes: the job's own result.
+    String job = StepMode.shadowedJobId(c.jobId());
+    StepMode mode = slot.current.order().mode();
+    float[] parameters = parameters(job, a.stage(), c.step());
     String honest = digest(parameters);
     String tensor = c.jobId() + "/" + a.stage() + "/" + a.replica();
     if (slot.lastCorrupt) {
@@ -406,6 +410,22 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
       faults.corrupt(tensor, parameters.clone());
     }
     String digest = digest(parameters);
+    // A traced step also reports what the slot sent forward and backward (of its own replica's
+    // data, so the replica is part of it); a corrupting worker's are wrong too.
+    String forward = "";
+    String backward = "";
+    if (mode != StepMode.PLAIN) {
+      float[] sent = parameters(job + "/" + a.replica(), a.stage(), c.step());
+      if (!digest.equals(honest)) {
+        for (int i = 0; i < sent.length; i++) {
+          sent[i] += parameters[i];
+        }
+      }
+      forward = digest(sent);
+      backward = digest(sent) + digest(parameters);
+      backward = sha256(backward.getBytes(StandardCharsets.UTF_8));
+    }
+    boolean stopsEarly = mode == StepMode.SHADOW && a.replicas() > 1;
     // Only a result that differs is corrupted (stale has nothing to return the first time).
     boolean corrupt = !digest.equals(honest);
     if (corrupt) {
@@ -427,9 +447,11 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
             0,
             1.0,
             a.spec().training().optimizer().lr(),
-            digest,
-            digest,
-            DETERMINISM_CLASS);
+            stopsEarly ? "" : digest,
+            stopsEarly ? "" : digest,
+            DETERMINISM_CLASS,
+            forward,
+            backward);
     slot.running = false;
     slot.nextStep = c.step() + 1;
     ranTasks

@@ -95,6 +95,7 @@ public final class VerificationBenchCommand implements Callable<Integer> {
       long own,
       long shadow,
       Map<String, Long> caughtAtStep,
+      Map<String, String> notCaught,
       int restarts,
       double seconds) {
     double overhead() {
@@ -172,8 +173,12 @@ public final class VerificationBenchCommand implements Callable<Integer> {
               ? "–"
               : String.join(
                   ", ",
-                  o.caughtAtStep().values().stream()
-                      .map(v -> v < 0 ? "never" : String.valueOf(v))
+                  o.caughtAtStep().entrySet().stream()
+                      .map(
+                          e ->
+                              e.getValue() < 0
+                                  ? "not caught (" + o.notCaught().get(e.getKey()) + ")"
+                                  : String.valueOf(e.getValue()))
                       .toList()),
           o.restarts());
     }
@@ -246,9 +251,10 @@ public final class VerificationBenchCommand implements Callable<Integer> {
               .jobId();
       long deadline = System.nanoTime() + limit.toNanos();
       JobView view;
+      ReputationRegistry.Reputations reps;
       while (true) {
         view = jobs.get(jobId).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        ReputationRegistry.Reputations reps =
+        reps =
             AskPattern.<ReputationRegistry.Command, ReputationRegistry.Reputations>ask(
                     cluster.scheduler().node().reputation(),
                     ReputationRegistry.GetReputations::new,
@@ -274,6 +280,17 @@ public final class VerificationBenchCommand implements Callable<Integer> {
         System.err.println("error: the job ended " + view.phase() + ": " + view.failureReason());
         return null;
       }
+      Map<String, String> notCaught = new LinkedHashMap<>();
+      for (var e : caught.entrySet()) {
+        if (e.getValue() < 0) {
+          var r = reps.of(e.getKey());
+          notCaught.put(
+              e.getKey(),
+              r.tasksDone() == 0
+                  ? "given no work"
+                  : r.invalidResults() + " invalid, " + r.validResults() + " valid results");
+        }
+      }
       JobMetrics metrics = JobMetrics.get(system);
       return new Outcome(
           redundancy,
@@ -283,6 +300,7 @@ public final class VerificationBenchCommand implements Callable<Integer> {
           metrics.slotSteps(false),
           metrics.slotSteps(true),
           caught,
+          notCaught,
           view.restarts(),
           (System.nanoTime() - t0) / 1e9);
     }

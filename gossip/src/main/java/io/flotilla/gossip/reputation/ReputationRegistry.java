@@ -81,10 +81,18 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
    * A verifier accepted a result of {@code workerId}: one more valid result, consecutive valid
    * result and task done. Replies once the local replica holds it ({@code replyTo} may be null).
    */
-  public record RecordValid(String workerId, ActorRef<StatusReply<Done>> replyTo)
+  public record RecordValid(String workerId, long results, ActorRef<StatusReply<Done>> replyTo)
       implements Command {
     public RecordValid {
       checkWorkerId(workerId);
+      if (results < 1) {
+        throw new IllegalArgumentException("results must be >= 1, was " + results);
+      }
+    }
+
+    /** One valid result. */
+    public RecordValid(String workerId, ActorRef<StatusReply<Done>> replyTo) {
+      this(workerId, 1, replyTo);
     }
   }
 
@@ -299,7 +307,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
         timers.startSingleTimer(FlushValid.INSTANCE, settings.validFlushInterval());
       }
     }
-    pendingValid.merge(cmd.workerId(), 1L, Long::sum);
+    pendingValid.merge(cmd.workerId(), cmd.results(), Long::sum);
     if (cmd.replyTo() != null) {
       pendingReplies.add(cmd.replyTo());
     }

@@ -15,5 +15,18 @@ public enum StepMode {
    * with more it stops before the all-reduce, which it takes no part in, and the stage refuses
    * further steps.
    */
-  SHADOW
+  SHADOW;
+
+  private static final java.util.regex.Pattern SHADOW_SUFFIX =
+      java.util.regex.Pattern.compile("-shadow-\\d+-\\d+$");
+
+  /** The job id under which a shadow of {@code replica} of {@code jobId} runs, attempt n. */
+  public static String shadowJobId(String jobId, int replica, int attempt) {
+    return jobId + "-shadow-" + replica + "-" + attempt;
+  }
+
+  /** The job a shadow's job id shadows; {@code jobId} itself when it is no shadow's. */
+  public static String shadowedJobId(String jobId) {
+    return SHADOW_SUFFIX.matcher(jobId).replaceFirst("");
+  }
 }

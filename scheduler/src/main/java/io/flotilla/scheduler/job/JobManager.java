@@ -480,8 +480,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** The driver hears of the workers there are, less the quarantined ones. */
   private void tellDriverWorkers() {
     if (driver != null && workers != null) {
-      java.util.Set<String> usable = new java.util.HashSet<>(workers.byId().keySet());
-      usable.removeAll(quarantined);
+      java.util.Map<String, WorkerCapabilities> usable = new java.util.HashMap<>(workers.byId());
+      usable.keySet().removeAll(quarantined);
       driver.tell(new StepDriver.WorkersNow(usable));
     }
   }
@@ -508,15 +508,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .orElseGet(() -> Effect().none());
   }
 
-  /** Every planned worker's results up to a stored checkpoint agreed with their replicas'. */
+  /** Workers' results were verified (by their replicas' vote or by a shadow). */
   private Effect<JobEvent, JobView> onVerified(JobView state, StepDriver.Verified msg) {
-    metrics.verified(JobMetrics.Verification.VALID, msg.workerIds().size());
-    for (String w : msg.workerIds()) {
+    metrics.verified(
+        JobMetrics.Verification.VALID,
+        (int) msg.results().values().stream().mapToLong(Long::longValue).sum());
+    for (var e : msg.results().entrySet()) {
       ctx.askWithStatus(
           org.apache.pekko.Done.class,
           reputation,
           java.time.Duration.ofSeconds(10),
-          replyTo -> new ReputationRegistry.RecordValid(w, replyTo),
+          replyTo -> new ReputationRegistry.RecordValid(e.getKey(), e.getValue(), replyTo),
           (ok, error) -> new Recorded(error == null ? null : error.getMessage()));
     }
     return Effect().none();
@@ -566,7 +568,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                     ctx.getSelf(),
                     JobPayments.paid(state.spec()) ? receipts : null,
                     JobPayments.paid(state.spec()) ? reclaimReceipts : null,
-                    reputations)),
+                    reputations,
+                    suspects)),
             "driver-" + ++drivers);
     ctx.watchWith(d, new DriverStopped(d));
     driver = d;

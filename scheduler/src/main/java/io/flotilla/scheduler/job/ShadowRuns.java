@@ -55,7 +55,7 @@ final class ShadowRuns {
    */
   Run add(int replica, List<String> workers, Map<String, WorkerCapabilities> capabilities) {
     int attempt = attempts.merge(replica, 1, Integer::sum);
-    String shadowJob = jobId + "-shadow-" + replica + "-" + attempt;
+    String shadowJob = io.flotilla.protocol.task.StepMode.shadowJobId(jobId, replica, attempt);
     StageAssignment any = real.get(0);
     List<StageSlot> slots = new ArrayList<>();
     for (StageSlot s : any.slots()) {
@@ -93,6 +93,15 @@ final class ShadowRuns {
     byJob.put(shadowJob, run);
     used.addAll(workers);
     return run;
+  }
+
+  /** The workers of every run of {@code replica}. */
+  Set<String> usedBy(int replica) {
+    Set<String> workers = new HashSet<>();
+    byJob.values().stream()
+        .filter(run -> run.replica() == replica)
+        .forEach(run -> workers.addAll(run.workers()));
+    return workers;
   }
 
   /** Whether {@code someJobId} is one of these shadows. */

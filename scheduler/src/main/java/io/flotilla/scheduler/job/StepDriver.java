@@ -70,8 +70,19 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** The manager journaled the last fact; go on. */
   record Continue() implements Command {}
 
-  /** The workers in the registry changed; a planned worker missing from it stops the run. */
-  record WorkersNow(Set<String> workerIds) implements Command {}
+  /**
+   * The usable (registered, not quarantined) workers changed; a planned worker missing from them
+   * stops the run, the others may be shadows.
+   */
+  record WorkersNow(Map<String, WorkerCapabilities> workers) implements Command {
+    public WorkersNow {
+      workers = Map.copyOf(workers);
+    }
+
+    Set<String> workerIds() {
+      return workers.keySet();
+    }
+  }
 
   /** The workers' reputations changed: shadow checks of the next steps follow them. */
   record ReputationsNow(Map<String, WorkerReputation> byId) implements Command {}
@@ -106,10 +117,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   record Interrupted(String reason) implements Fact {}
 
   /**
-   * These workers' results up to a stored checkpoint agreed with the other replicas of their stages
-   * (or had none to compare with): valid work for their reputation.
+   * These workers' results were verified — by the vote of their stage's replicas up to a stored
+   * checkpoint, or by a shadow that agreed — this many of them each: valid work for their
+   * reputation.
    */
-  record Verified(List<String> workerIds) implements Fact {}
+  record Verified(Map<String, Long> results) implements Fact {}
 
   /** {@code workerId}'s result disagreed with the majority of its stage's replicas. */
   record Dissent(String workerId, String reason) implements Fact {}
@@ -129,7 +141,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts,
       ActorRef<TaskMessage> reclaimReceipts,
-      Map<String, WorkerReputation> reputations) {
+      Map<String, WorkerReputation> reputations,
+      Set<String> suspects) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -146,7 +159,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                         manager,
                         receipts,
                         reclaimReceipts,
-                        reputations);
+                        reputations,
+                        suspects);
                   } catch (IllegalArgumentException | IllegalStateException e) {
                     manager.tell(new Interrupted(e.getMessage()));
                     return Behaviors.stopped();
@@ -214,7 +228,13 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final Verifier shadowVerifier;
 
   private Map<String, WorkerReputation> reputations;
-  private Set<String> usable;
+
+  /** Workers of tied votes of this job: shadows only where no one else is free. */
+  private final Set<String> suspects;
+
+  /** The usable workers as last told, by id: spares for shadows come from them. */
+  private Map<String, WorkerCapabilities> usable;
+
   private Receptionist.Listing listing;
   private StageHosts listed; // of listing, built when first needed
 
@@ -225,6 +245,13 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private ShadowRuns shadows;
 
   private final Map<String, ActorRef<StageHostCommand>> shadowHosts = new HashMap<>();
+
+  /** Steps up to which the job's own workers were credited with valid results. */
+  private long creditedUpTo;
+
+  /** Per own worker, its steps since then that a shadow verified (single-replica jobs). */
+  private final Map<String, Long> shadowVerified = new HashMap<>();
+
   private final JobMetrics metrics;
 
   private StepDriver(
@@ -238,11 +265,13 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       ActorRef<JobManager.Command> manager,
       ActorRef<TaskMessage> receipts,
       ActorRef<TaskMessage> reclaimReceipts,
-      Map<String, WorkerReputation> reputations) {
+      Map<String, WorkerReputation> reputations,
+      Set<String> suspects) {
     super(ctx);
+    this.suspects = Set.copyOf(suspects);
     this.reputations = Map.copyOf(reputations);
     this.metrics = JobMetrics.get(ctx.getSystem());
-    this.usable = Set.copyOf(workers.keySet());
+    this.usable = Map.copyOf(workers);
     this.latest = state.checkpoint();
     this.replication =
         new AdaptiveReplication(
@@ -557,6 +586,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private void start() {
+    creditedUpTo = step;
+    shadowVerified.clear();
     probes.clear();
     phase = Phase.STARTING;
     timers.cancel("deadline");
@@ -586,7 +617,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       }
       case RECORDING_CHECKPOINT -> {
         requestReceipts();
-        manager.tell(new Verified(plannedWorkers()));
+        creditVerified();
         if (step >= totalSteps) {
           phase = Phase.FINISHING;
           manager.tell(new Finished());
@@ -650,19 +681,26 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private ShadowRuns planShadows(long s, boolean announce) {
     ShadowRuns planned = new ShadowRuns(jobId, s, assignments);
     for (int d = 0; d < plan.replicas(); d++) {
-      AdaptiveReplication.Kind why = null;
+      // A shadow checks the replica's whole pipeline, so one draw decides for all its stages,
+      // made for the least trusted of their workers: each task is checked at least as often as
+      // its own worker's record asks, and a pipeline is not shadowed once per stage.
+      StageAssignment least = null;
+      double highest = -1;
       for (StageAssignment a : assignments) {
-        if (a.replica() != d) {
-          continue;
+        double p = replication.replicationProbability(reputationOf(a.self().workerId()));
+        if (a.replica() == d && p > highest) {
+          least = a;
+          highest = p;
         }
-        AdaptiveReplication.Kind kind =
-            replication
-                .decide(reputationOf(a.self().workerId()), new TaskKey(jobId, s, a.stage(), d))
-                .kind();
-        if (kind == AdaptiveReplication.Kind.REPLICATED
-            || (kind == AdaptiveReplication.Kind.SPOT_CHECKED && why == null)) {
-          why = kind;
-        }
+      }
+      AdaptiveReplication.Kind why =
+          replication
+              .decide(
+                  reputationOf(least.self().workerId()), new TaskKey(jobId, s, least.stage(), d))
+              .kind();
+      if (why != AdaptiveReplication.Kind.REPLICATED
+          && why != AdaptiveReplication.Kind.SPOT_CHECKED) {
+        why = null;
       }
       if (why == null) {
         continue;
@@ -698,7 +736,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       }
       return false;
     }
-    planned.add(d, spares, workers);
+    planned.add(d, spares, usable);
     if (announce) {
       logger.info(
           "Job {}: step {} of replica {} {} on {}",
@@ -713,9 +751,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   /**
    * Spare workers for a shadow of replica {@code d}, one per stage with the backend of the stage's
-   * own worker: registered, not quarantined, holding no slot of the job, not a shadow of this step
-   * already, with a known stage host; the copies a fixed factor planned first, then the
-   * best-reputed. Null when there are not enough.
+   * own worker: registered, not quarantined, with a known stage host, holding no slot of the job
+   * and not in {@code taken}; the copies a fixed factor planned first, then workers the job does
+   * not suspect, then the best-reputed. Null when there are not enough.
    */
   private List<String> pickSpares(int d, Set<String> taken) {
     StageHosts now = listed();
@@ -723,8 +761,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       return null;
     }
     List<String> candidates = new ArrayList<>();
-    for (String id : usable) {
-      WorkerCapabilities caps = workers.get(id);
+    for (String id : usable.keySet()) {
+      WorkerCapabilities caps = usable.get(id);
       if (caps == null
           || caps.dataPlane() == null
           || hosts.containsKey(id)
@@ -738,6 +776,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     Set<String> copies = new java.util.HashSet<>(plan.workerIds());
     candidates.sort(
         java.util.Comparator.<String, Boolean>comparing(id -> !copies.contains(id))
+            .thenComparing(suspects::contains)
             .thenComparingLong(id -> -reputationOf(id).consecutiveValid())
             .thenComparing(id -> id));
     List<String> picked = new ArrayList<>();
@@ -748,7 +787,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       String backend = workers.get(a.self().workerId()).backend();
       String spare =
           candidates.stream()
-              .filter(id -> !picked.contains(id) && workers.get(id).backend().equals(backend))
+              .filter(id -> !picked.contains(id) && usable.get(id).backend().equals(backend))
               .findFirst()
               .orElse(null);
       if (spare == null) {
@@ -778,7 +817,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     for (StageAssignment a : run.assignments()) {
       String id = a.self().workerId();
-      ActorRef<StageHostCommand> host = listed().of(id, workers.get(id).nodeAddress());
+      ActorRef<StageHostCommand> host = listed().of(id, usable.get(id).nodeAddress());
       shadowHosts.put(run.jobId() + "/" + id, host);
       host.tell(new StageHostCommand.Prepare(a, shadows.step, restore, replies));
     }
@@ -909,6 +948,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       ShadowCheck.Judged divergence = result.divergence();
       if (divergence == null) {
         runs.subList(1, runs.size()).forEach(r -> r.forEach(x -> agreed.add(x.workerId())));
+        runs.get(0).forEach(x -> shadowVerified.merge(x.workerId(), 1L, Long::sum));
         continue;
       }
       String where =
@@ -930,9 +970,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
           }
         }
         case Verdict.NeedsTiebreak t -> {
-          List<String> spares = pickSpares(d, shadows.used());
+          // The shadows of other replicas are done: they may break this replica's tie.
+          List<String> spares = pickSpares(d, shadows.usedBy(d));
           if (spares != null) {
-            ShadowRuns.Run tiebreak = shadows.add(d, spares, workers);
+            ShadowRuns.Run tiebreak = shadows.add(d, spares, usable);
             logger.info("Job {}: {}; tie-breaker on {}", jobId, where, spares);
             phase = Phase.TIE_BREAKING;
             prepareShadow(tiebreak);
@@ -957,12 +998,38 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     releaseShadows();
     if (!agreed.isEmpty()) {
-      manager.tell(new Verified(agreed));
+      Map<String, Long> results = new LinkedHashMap<>();
+      agreed.forEach(w -> results.merge(w, 1L, Long::sum));
+      manager.tell(new Verified(results));
     }
     if (refusal != null) {
       return interrupt(refusal);
     }
     return recordStep();
+  }
+
+  /**
+   * Credits the job's own workers, now that their results up to {@code step} are in a stored
+   * checkpoint, with the results that were verified: every step since the last credit where the
+   * replicas of a stage vote (D &gt; 1, synchronous), else the steps a shadow agreed with. A step
+   * nobody checked earns no credit, so a worker earns less checking only through checked work.
+   */
+  private void creditVerified() {
+    Map<String, Long> results = new LinkedHashMap<>();
+    boolean votes =
+        plan.replicas() > 1
+            && spec.parallelism().gradientSync() != io.flotilla.protocol.job.GradientSync.DILOCO;
+    for (String w : plannedWorkers()) {
+      long n = votes ? step - creditedUpTo : shadowVerified.getOrDefault(w, 0L);
+      if (n > 0) {
+        results.put(w, n);
+      }
+    }
+    creditedUpTo = step;
+    shadowVerified.clear();
+    if (!results.isEmpty()) {
+      manager.tell(new Verified(results));
+    }
   }
 
   /** The job's own traced reports of replica {@code d}, in stage order. */
@@ -1239,7 +1306,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private Behavior<Command> onWorkersNow(WorkersNow msg) {
-    usable = Set.copyOf(msg.workerIds());
+    usable = msg.workers();
     for (String id : plannedWorkers()) {
       if (!msg.workerIds().contains(id)) {
         return interrupt("worker " + id + " left the cluster");
@@ -1248,7 +1315,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (shadows != null) {
       for (ShadowRuns.Run run : shadows.runs()) {
         for (String id : run.workers()) {
-          if (!usable.contains(id) && !shadows.complete(run)) {
+          if (!usable.containsKey(id) && !shadows.complete(run)) {
             return shadowsFailed("worker " + id + " left the cluster");
           }
         }
