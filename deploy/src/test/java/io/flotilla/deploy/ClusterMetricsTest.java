@@ -115,9 +115,12 @@ class ClusterMetricsTest {
             assertThat(m.value("flotilla_job_step_seconds_sum").orElseThrow()).isPositive();
             assertThat(m.value("flotilla_job_tokens_total").orElseThrow())
                 .isGreaterThanOrEqualTo((double) STEPS * GLOBAL_BATCH);
-            // Both workers vouched for at each of the two checkpoints.
+            // One replica per stage and no shadows (no redundancy asked, no spares): nothing was
+            // verified, so nothing is counted valid; each stage ran each step once.
             assertThat(m.value("flotilla_verification_results_total", "outcome", "valid"))
-                .hasValue(4.0);
+                .hasValue(0.0);
+            assertThat(m.value("flotilla_slot_steps_total", "run", "own")).hasValue(2.0 * STEPS);
+            assertThat(m.value("flotilla_slot_steps_total", "run", "shadow")).hasValue(0.0);
             assertThat(m.value("flotilla_verification_results_total", "outcome", "invalid"))
                 .hasValue(0.0);
             // One receipt per worker and step, each paid 0.001 credits x 2 micro-batches.

@@ -4,16 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.flotilla.scheduler.job.JobEvent;
-import io.flotilla.scheduler.job.JobManager;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 
 /** What the cluster tests read back from a job's journal. */
 final class JobJournal {
@@ -21,15 +14,7 @@ final class JobJournal {
 
   /** Every event journaled for job {@code jobId}, in order, read through {@code system}. */
   static List<Object> events(ActorSystem<?> system, String jobId) throws Exception {
-    JdbcReadJournal journal =
-        PersistenceQuery.get(Adapter.toClassic(system))
-            .getReadJournalFor(JdbcReadJournal.class, "flotilla.scheduler.persistence.query");
-    return journal
-        .currentEventsByPersistenceId(JobManager.persistenceId(jobId), 0, Long.MAX_VALUE)
-        .map(EventEnvelope::event)
-        .runWith(Sink.seq(), system)
-        .toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+    return DemoIncidents.journal(system, jobId);
   }
 
   /**
