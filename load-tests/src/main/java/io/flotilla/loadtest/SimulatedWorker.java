@@ -422,8 +422,7 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
         }
       }
       forward = digest(sent);
-      backward = digest(sent) + digest(parameters);
-      backward = sha256(backward.getBytes(StandardCharsets.UTF_8));
+      backward = sha256((forward + digest(parameters)).getBytes(StandardCharsets.UTF_8));
     }
     boolean stopsEarly = mode == StepMode.SHADOW && a.replicas() > 1;
     // Only a result that differs is corrupted (stale has nothing to return the first time).

@@ -3,8 +3,9 @@ package io.flotilla.deploy.cli;
 import ch.qos.logback.classic.Level;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.flotilla.deploy.DemoIncidents;
 import io.flotilla.deploy.LocalCluster;
-import io.flotilla.gossip.reputation.ReputationRegistry;
+import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.scheduler.job.JobMetrics;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  * {@code flotilla bench verification}: what checking untrusted work costs in real training, and how
  * fast it catches cheaters. For each redundancy and faulty share it starts an in-process cluster
  * whose faulty workers poison their local gradients (the fault only shadow executions see), trains
- * the bundled addition GPT to the end and reports the stage-replica steps computed (own slots and
+ * a small addition GPT to the end and reports the stage-replica steps computed (own slots and
  * shadows) over those kept, and at which step each faulty worker was quarantined.
  */
 @Command(
@@ -207,6 +207,10 @@ public final class VerificationBenchCommand implements Callable<Integer> {
             .formatted(steps, 4 * replicas, stages, replicas, redundancy));
   }
 
+  private static WorkerReputation reputation(Map<String, WorkerReputation> reps, String id) {
+    return reps.getOrDefault(id, WorkerReputation.unknown(id));
+  }
+
   private Outcome run(String redundancy, double share, Duration limit) throws Exception {
     int faulty = (int) Math.round(share * workers);
     Config config =
@@ -251,19 +255,13 @@ public final class VerificationBenchCommand implements Callable<Integer> {
               .jobId();
       long deadline = System.nanoTime() + limit.toNanos();
       JobView view;
-      ReputationRegistry.Reputations reps;
+      Map<String, WorkerReputation> reps;
+      // This command's own thread polls the job and the registry; no actor waits.
       while (true) {
         view = jobs.get(jobId).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        reps =
-            AskPattern.<ReputationRegistry.Command, ReputationRegistry.Reputations>ask(
-                    cluster.scheduler().node().reputation(),
-                    ReputationRegistry.GetReputations::new,
-                    Duration.ofSeconds(10),
-                    system.scheduler())
-                .toCompletableFuture()
-                .get(15, TimeUnit.SECONDS);
+        reps = DemoIncidents.reputations(system, cluster.scheduler().node().reputation());
         for (var e : caught.entrySet()) {
-          if (e.getValue() < 0 && reps.of(e.getKey()).quarantined()) {
+          if (e.getValue() < 0 && reputation(reps, e.getKey()).quarantined()) {
             e.setValue(view.stepsCompleted());
           }
         }
@@ -283,7 +281,7 @@ public final class VerificationBenchCommand implements Callable<Integer> {
       Map<String, String> notCaught = new LinkedHashMap<>();
       for (var e : caught.entrySet()) {
         if (e.getValue() < 0) {
-          var r = reps.of(e.getKey());
+          WorkerReputation r = reputation(reps, e.getKey());
           notCaught.put(
               e.getKey(),
               r.tasksDone() == 0

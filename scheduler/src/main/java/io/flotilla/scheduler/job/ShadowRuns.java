@@ -39,8 +39,6 @@ final class ShadowRuns {
   private final Map<String, Run> byJob = new LinkedHashMap<>();
   private final Map<String, StepReport> reports = new HashMap<>();
   private final Set<String> ready = new HashSet<>();
-  private final Set<String> used = new HashSet<>();
-  private final Map<Integer, Integer> attempts = new HashMap<>();
 
   ShadowRuns(String jobId, long step, List<StageAssignment> real) {
     this.jobId = jobId;
@@ -54,7 +52,7 @@ final class ShadowRuns {
    * @throws IllegalArgumentException when a worker has no data-plane endpoint
    */
   Run add(int replica, List<String> workers, Map<String, WorkerCapabilities> capabilities) {
-    int attempt = attempts.merge(replica, 1, Integer::sum);
+    int attempt = (int) byJob.values().stream().filter(r -> r.replica() == replica).count() + 1;
     String shadowJob = io.flotilla.protocol.task.StepMode.shadowJobId(jobId, replica, attempt);
     StageAssignment any = real.get(0);
     List<StageSlot> slots = new ArrayList<>();
@@ -91,7 +89,6 @@ final class ShadowRuns {
     assignments.sort(java.util.Comparator.comparingInt(StageAssignment::stage));
     Run run = new Run(replica, shadowJob, List.copyOf(assignments));
     byJob.put(shadowJob, run);
-    used.addAll(workers);
     return run;
   }
 
@@ -119,7 +116,9 @@ final class ShadowRuns {
 
   /** Every worker that was a shadow of this step, so that none is picked twice. */
   Set<String> used() {
-    return Set.copyOf(used);
+    Set<String> workers = new HashSet<>();
+    byJob.values().forEach(run -> workers.addAll(run.workers()));
+    return workers;
   }
 
   /** Every shadow worker of {@code run} is ready after this one; true when the run is. */

@@ -224,6 +224,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** Decides which replicas' steps get shadows (adaptive replication, spot checks). */
   private final AdaptiveReplication replication;
 
+  /**
+   * Whether the job's steps are ever shadowed: it asks for redundancy or spot checks and is
+   * synchronous (DiLoCo replicas differ between synchronisations by design).
+   */
+  private final boolean checked;
+
   /** Judges shadow runs; allows a tie-breaker run. */
   private final Verifier shadowVerifier;
 
@@ -276,6 +282,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     this.replication =
         new AdaptiveReplication(
             state.spec().verification(), settings.verification(), state.spec().training().seed());
+    io.flotilla.protocol.job.VerificationSpec verification = state.spec().verification();
+    this.checked =
+        (verification.redundancy() != io.flotilla.protocol.job.RedundancyMode.NONE
+                || verification.spotCheckRate() > 0)
+            && state.spec().parallelism().gradientSync()
+                != io.flotilla.protocol.job.GradientSync.DILOCO;
     this.shadowVerifier =
         new Verifier(
             Tolerance.of(state.spec().verification()),
@@ -652,10 +664,12 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     runStep();
   }
 
-  /** Whether the stages' state at {@code s} is a stored checkpoint's (or the seed's). */
+  /**
+   * Whether shadows may run at {@code s}: the job asks for checks, and the stages' state at {@code
+   * s} is a stored checkpoint's (or the seed's).
+   */
   private boolean shadowPoint(long s) {
-    return spec.parallelism().gradientSync() != io.flotilla.protocol.job.GradientSync.DILOCO
-        && (latest == null ? s == 0 : latest.step() == s);
+    return checked && (latest == null ? s == 0 : latest.step() == s);
   }
 
   private WorkerReputation reputationOf(String workerId) {
@@ -668,9 +682,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
    * the job's checkpoints that adaptive replication or a spot check picks is preceded by one.
    */
   private boolean shadowsWanted(long s) {
-    return s < totalSteps
-        && spec.parallelism().gradientSync() != io.flotilla.protocol.job.GradientSync.DILOCO
-        && planShadows(s, false) != null;
+    return checked && s < totalSteps && planShadows(s, false) != null;
   }
 
   /**
@@ -700,9 +712,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
               .kind();
       if (why != AdaptiveReplication.Kind.REPLICATED
           && why != AdaptiveReplication.Kind.SPOT_CHECKED) {
-        why = null;
-      }
-      if (why == null) {
         continue;
       }
       int runs =
@@ -880,13 +889,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private Behavior<Command> shadowsFailed(String why) {
     logger.warn("Job {}: shadows of step {} dropped: {}", jobId, shadows.step, why);
     if (phase == Phase.TIE_BREAKING) {
+      // Every worker that took part in a shadowed replica's step: the disagreement stands.
       List<String> suspects = new ArrayList<>();
       for (int d : shadows.replicas()) {
-        for (StageAssignment a : assignments) {
-          if (a.replica() == d) {
-            suspects.add(a.self().workerId());
-          }
-        }
+        ownRun(d).forEach(r -> suspects.add(r.workerId()));
+        suspects.addAll(shadows.usedBy(d));
       }
       releaseShadows();
       manager.tell(new Suspects(suspects));
@@ -919,93 +926,112 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   /**
-   * Compares every shadowed replica's run with its shadows ({@link ShadowCheck}), logging each
-   * judged position. A disagreement without a majority gets a tie-breaker run on other spares; the
+   * Compares every shadowed replica's run with its shadows ({@link ShadowCheck}). Replicas whose
+   * runs differ without a majority first get a tie-breaker run on other spares (all at once), and
+   * the comparison waits for them; only the final comparison is acted on, so each verdict is logged
+   * and each dissenter recorded once: every judged position goes to the verification log, the
    * dissenters of a majority are recorded invalid, and a step whose own run dissents is refused.
    * Then the step is journaled.
    */
   private Behavior<Command> checkShadows() {
-    if (shadows == null || shadows.step != step) {
-      releaseShadows();
+    if (shadows == null) {
       return recordStep();
     }
-    String refusal = null;
-    List<String> agreed = new ArrayList<>();
+    Map<Integer, ShadowCheck.Result> results = new TreeMap<>();
+    Set<String> breakers = new java.util.HashSet<>();
     for (int d : shadows.replicas()) {
       List<List<StepReport>> runs = new ArrayList<>();
       runs.add(ownRun(d));
       runs.addAll(shadows.reportsOf(d));
       ShadowCheck.Result result =
           ShadowCheck.compare(shadowVerifier, plan.stages().size(), plan.replicas() == 1, runs);
-      for (ShadowCheck.Judged j : result.judged()) {
-        log(
-            VerificationLog.Entry.of(
-                new TaskKey(jobId, step, j.stage(), d),
-                j.executions(),
-                j.verdict(),
-                System.currentTimeMillis()));
-      }
+      results.put(d, result);
       ShadowCheck.Judged divergence = result.divergence();
-      if (divergence == null) {
-        runs.subList(1, runs.size()).forEach(r -> r.forEach(x -> agreed.add(x.workerId())));
-        runs.get(0).forEach(x -> shadowVerified.merge(x.workerId(), 1L, Long::sum));
-        continue;
-      }
-      String where =
-          "step "
-              + step
-              + " of replica "
-              + d
-              + " differs from its shadow at stage "
-              + divergence.stage()
-              + " "
-              + divergence.part().name().toLowerCase(java.util.Locale.ROOT);
-      String own = divergence.executions().get(0).workerId();
-      switch (divergence.verdict()) {
-        case Verdict.Accepted a -> {
-          String reason = where + "; " + a.dissenting() + " disagree with " + a.agreeing();
-          a.dissenting().forEach(w -> manager.tell(new Dissent(w, reason)));
-          if (a.dissenting().contains(own)) {
-            refusal = refusal == null ? reason : refusal;
-          }
-        }
-        case Verdict.NeedsTiebreak t -> {
-          // The shadows of other replicas are done: they may break this replica's tie.
-          List<String> spares = pickSpares(d, shadows.usedBy(d));
-          if (spares != null) {
-            ShadowRuns.Run tiebreak = shadows.add(d, spares, usable);
-            logger.info("Job {}: {}; tie-breaker on {}", jobId, where, spares);
-            phase = Phase.TIE_BREAKING;
-            prepareShadow(tiebreak);
-            arm(
-                settings
-                    .prepareTimeout()
-                    .plus(settings.stepTimeout(Duration.ofNanos(slowestRecentStep()))),
-                "the tie-breaker of step " + step);
-            return this;
-          }
-          manager.tell(new Suspects(t.workers()));
-          refusal =
-              refusal == null
-                  ? where + " and no spare workers are left for a tie-breaker"
-                  : refusal;
-        }
-        case Verdict.Rejected r -> {
-          manager.tell(new Suspects(r.workers()));
-          refusal = refusal == null ? where + ": " + r.reason() : refusal;
+      if (divergence != null && divergence.verdict() instanceof Verdict.NeedsTiebreak) {
+        // The shadows of other replicas are done: they may break this replica's tie.
+        Set<String> taken = new java.util.HashSet<>(shadows.usedBy(d));
+        taken.addAll(breakers);
+        List<String> spares = pickSpares(d, taken);
+        if (spares != null) {
+          logJudged(d, List.of(divergence));
+          breakers.addAll(spares);
+          logger.info("Job {}: {}; tie-breaker on {}", jobId, where(d, divergence), spares);
+          prepareShadow(shadows.add(d, spares, usable));
         }
       }
     }
+    if (!breakers.isEmpty()) {
+      phase = Phase.TIE_BREAKING;
+      arm(
+          settings
+              .prepareTimeout()
+              .plus(settings.stepTimeout(Duration.ofNanos(slowestRecentStep()))),
+          "the tie-breakers of step " + step);
+      return this;
+    }
+    String refusal = null;
+    Map<String, Long> agreed = new LinkedHashMap<>();
+    for (var e : results.entrySet()) {
+      int d = e.getKey();
+      logJudged(d, e.getValue().judged());
+      ShadowCheck.Judged divergence = e.getValue().divergence();
+      if (divergence == null) {
+        shadows
+            .reportsOf(d)
+            .forEach(run -> run.forEach(r -> agreed.merge(r.workerId(), 1L, Long::sum)));
+        ownRun(d).forEach(r -> shadowVerified.merge(r.workerId(), 1L, Long::sum));
+        continue;
+      }
+      String where = where(d, divergence);
+      String own = divergence.executions().get(0).workerId();
+      String why =
+          switch (divergence.verdict()) {
+            case Verdict.Accepted a -> {
+              String reason = where + "; " + a.dissenting() + " disagree with " + a.agreeing();
+              a.dissenting().forEach(w -> manager.tell(new Dissent(w, reason)));
+              yield a.dissenting().contains(own) ? reason : null;
+            }
+            case Verdict.NeedsTiebreak t -> {
+              manager.tell(new Suspects(t.workers()));
+              yield where + " and no spare workers are left for a tie-breaker";
+            }
+            case Verdict.Rejected r -> {
+              manager.tell(new Suspects(r.workers()));
+              yield where + ": " + r.reason();
+            }
+          };
+      refusal = refusal == null ? why : refusal;
+    }
     releaseShadows();
     if (!agreed.isEmpty()) {
-      Map<String, Long> results = new LinkedHashMap<>();
-      agreed.forEach(w -> results.merge(w, 1L, Long::sum));
-      manager.tell(new Verified(results));
+      manager.tell(new Verified(agreed));
     }
     if (refusal != null) {
       return interrupt(refusal);
     }
     return recordStep();
+  }
+
+  private void logJudged(int replica, List<ShadowCheck.Judged> judged) {
+    for (ShadowCheck.Judged j : judged) {
+      log(
+          VerificationLog.Entry.of(
+              new TaskKey(jobId, step, j.stage(), replica),
+              j.executions(),
+              j.verdict(),
+              System.currentTimeMillis()));
+    }
+  }
+
+  private String where(int replica, ShadowCheck.Judged divergence) {
+    return "step "
+        + step
+        + " of replica "
+        + replica
+        + " differs from its shadow at stage "
+        + divergence.stage()
+        + " "
+        + divergence.part().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

@@ -467,8 +467,18 @@ public final class StageExecutor implements AutoCloseable {
     long scheduleEnd = nanoClock.getAsLong();
     long scheduleIdle = idleNanos;
     if (mode == StepMode.SHADOW && stopsBeforeAllReduce()) {
-      return report(step, "", "", Double.NaN, 0, start, scheduleEnd, scheduleIdle, scheduleEnd)
-          .withDigests(forwardDigest, backwardDigest);
+      return report(
+          step,
+          "",
+          "",
+          forwardDigest,
+          backwardDigest,
+          Double.NaN,
+          0,
+          start,
+          scheduleEnd,
+          scheduleIdle,
+          scheduleEnd);
     }
 
     if (!diloco) {
@@ -499,22 +509,25 @@ public final class StageExecutor implements AutoCloseable {
     }
     String parameterDigest = TensorDigest.of(parameters, Parameter::value);
     return report(
-            step,
-            gradientDigest,
-            parameterDigest,
-            norm,
-            lr,
-            start,
-            scheduleEnd,
-            scheduleIdle,
-            nanoClock.getAsLong())
-        .withDigests(forwardDigest, backwardDigest);
+        step,
+        gradientDigest,
+        parameterDigest,
+        forwardDigest,
+        backwardDigest,
+        norm,
+        lr,
+        start,
+        scheduleEnd,
+        scheduleIdle,
+        nanoClock.getAsLong());
   }
 
-  private Report report(
+  private StepReport report(
       long step,
       String gradientDigest,
       String parameterDigest,
+      String forwardDigest,
+      String backwardDigest,
       double norm,
       float lr,
       long start,
@@ -523,49 +536,25 @@ public final class StageExecutor implements AutoCloseable {
       long end) {
     long examples = (long) microBatches * microBatchSize;
     long tokens = data.isSequence() ? examples * data.inputLength() : examples;
-    return new Report(
-        new StepReport(
-            jobId,
-            step,
-            stageIndex,
-            replica,
-            transport.workerId(),
-            assignment.isLastStage() ? lossSum / microBatches : Double.NaN,
-            examples,
-            tokens,
-            scheduleEnd - start - scheduleIdle,
-            scheduleIdle,
-            end - scheduleEnd,
-            norm,
-            lr,
-            gradientDigest,
-            parameterDigest,
-            backend.determinismClass()));
-  }
-
-  /** A step report waiting for its trace digests. */
-  private record Report(StepReport r) {
-    StepReport withDigests(String forward, String backward) {
-      return new StepReport(
-          r.jobId(),
-          r.step(),
-          r.stage(),
-          r.replica(),
-          r.workerId(),
-          r.loss(),
-          r.examples(),
-          r.tokens(),
-          r.computeNanos(),
-          r.idleNanos(),
-          r.syncNanos(),
-          r.gradNorm(),
-          r.lr(),
-          r.gradientDigest(),
-          r.parameterDigest(),
-          r.determinismClass(),
-          forward,
-          backward);
-    }
+    return new StepReport(
+        jobId,
+        step,
+        stageIndex,
+        replica,
+        transport.workerId(),
+        assignment.isLastStage() ? lossSum / microBatches : Double.NaN,
+        examples,
+        tokens,
+        scheduleEnd - start - scheduleIdle,
+        scheduleIdle,
+        end - scheduleEnd,
+        norm,
+        lr,
+        gradientDigest,
+        parameterDigest,
+        backend.determinismClass(),
+        forwardDigest,
+        backwardDigest);
   }
 
   /**
