@@ -276,7 +276,7 @@ public final class ScenarioRunner {
       }
       Invariants invariants = new Invariants(p, sim, cluster, ledger, probe, faulty);
       if (p.paid()) {
-        invariants.awaitSettled(jobs, Duration.ofSeconds(60));
+        invariants.awaitSettled(jobs, Duration.ofSeconds(120));
       }
       ticker.shutdownNow();
       line.finish();
