@@ -305,21 +305,26 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Stage hosts the receptionist of {@code node} lists (0 when it does not answer in 5 s). */
   private static int stageHosts(FlotillaNode node) {
+    int hosts = 0;
     try {
-      return AskPattern
-          .<org.apache.pekko.actor.typed.receptionist.Receptionist.Command,
-              org.apache.pekko.actor.typed.receptionist.Receptionist.Listing>
-              ask(
-                  node.system().receptionist(),
-                  replyTo ->
-                      org.apache.pekko.actor.typed.receptionist.Receptionist.find(
-                          io.flotilla.protocol.task.StageHostCommand.SERVICE_KEY, replyTo),
-                  Duration.ofSeconds(3),
-                  node.system().scheduler())
-          .toCompletableFuture()
-          .get(5, TimeUnit.SECONDS)
-          .getServiceInstances(io.flotilla.protocol.task.StageHostCommand.SERVICE_KEY)
-          .size();
+      for (var key : io.flotilla.protocol.task.StageHostCommand.SERVICE_KEYS) {
+        hosts +=
+            AskPattern
+                .<org.apache.pekko.actor.typed.receptionist.Receptionist.Command,
+                    org.apache.pekko.actor.typed.receptionist.Receptionist.Listing>
+                    ask(
+                        node.system().receptionist(),
+                        replyTo ->
+                            org.apache.pekko.actor.typed.receptionist.Receptionist.find(
+                                key, replyTo),
+                        Duration.ofSeconds(3),
+                        node.system().scheduler())
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS)
+                .getServiceInstances(key)
+                .size();
+      }
+      return hosts;
     } catch (Exception e) {
       return 0;
     }

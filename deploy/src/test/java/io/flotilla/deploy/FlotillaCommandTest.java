@@ -174,7 +174,7 @@ class FlotillaCommandTest {
     FlotillaNode seed =
         FlotillaNode.start(
             NodeConfig.overrides()
-                .roles(Set.of(NodeRole.SEED))
+                .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
                 .port(0)
                 .httpEnabled(true)
                 .httpPort(0)

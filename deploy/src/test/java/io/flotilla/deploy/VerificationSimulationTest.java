@@ -63,7 +63,7 @@ class VerificationSimulationTest {
     node =
         FlotillaNode.start(
             NodeConfig.overrides()
-                .roles(Set.of(NodeRole.SEED))
+                .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
                 .port(0)
                 .httpEnabled(false)
                 .set("pekko.cluster.distributed-data.notify-subscribers-interval", "10ms")

@@ -21,7 +21,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  *   <li>{@code flotilla_cluster_unreachable_members}: members this node's failure detector
  *       suspects;
  *   <li>{@code flotilla_workers{state}}: workers in this node's registry replica ({@code
- *       registered}) and workers quarantined cluster-wide ({@code quarantined}).
+ *       registered}) and, on nodes that hold the reputation replica (scheduler nodes, see {@link
+ *       SchedulerState}), workers quarantined cluster-wide ({@code quarantined}).
  * </ul>
  *
  * Cluster gauges read Pekko's cached cluster state when scraped; the registry and reputation actors
@@ -70,11 +71,14 @@ public final class GossipMetrics implements Extension {
         .tag("state", "registered")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("flotilla.workers", quarantinedWorkers, AtomicInteger::get)
-        .description("Workers by state: registered in this node's registry replica, quarantined")
-        .tag("state", "quarantined")
-        .strongReference(true)
-        .register(registry);
+    if (SchedulerState.get(system).replicator().isPresent()) {
+      // Only nodes that hold the reputation replica know; elsewhere the gauge would read 0.
+      Gauge.builder("flotilla.workers", quarantinedWorkers, AtomicInteger::get)
+          .description("Workers by state: registered in this node's registry replica, quarantined")
+          .tag("state", "quarantined")
+          .strongReference(true)
+          .register(registry);
+    }
   }
 
   /** The extension of {@code system}, created on first use. */

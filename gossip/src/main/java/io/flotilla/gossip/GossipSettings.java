@@ -22,6 +22,7 @@ import java.util.Set;
  * @param httpPort port of the HTTP endpoint (0 = any free port)
  * @param registryWriteTimeout how long a registry write waits for a majority
  * @param registryPruneInterval how often entries of departed members are swept
+ * @param registryShards how many Distributed Data keys the registry is split over
  */
 public record GossipSettings(
     String systemName,
@@ -34,7 +35,8 @@ public record GossipSettings(
     String httpHost,
     int httpPort,
     Duration registryWriteTimeout,
-    Duration registryPruneInterval) {
+    Duration registryPruneInterval,
+    int registryShards) {
 
   public GossipSettings {
     seeds = List.copyOf(seeds);
@@ -43,6 +45,10 @@ public record GossipSettings(
     checkPort("flotilla.gossip.http.port", httpPort);
     if (host.isBlank()) {
       throw new IllegalArgumentException("flotilla.gossip.host must not be blank");
+    }
+    if (registryShards < 1 || registryShards > 1024) {
+      throw new IllegalArgumentException(
+          "flotilla.gossip.registry.shards = " + registryShards + "; allowed: 1..1024");
     }
   }
 
@@ -66,7 +72,8 @@ public record GossipSettings(
         c.getString("http.host"),
         c.getInt("http.port"),
         c.getDuration("registry.write-timeout"),
-        c.getDuration("registry.prune-interval"));
+        c.getDuration("registry.prune-interval"),
+        c.getInt("registry.shards"));
   }
 
   /** Parses comma-separated role names, e.g. {@code worker,ledger}. */

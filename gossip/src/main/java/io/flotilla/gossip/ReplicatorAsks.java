@@ -34,30 +34,47 @@ public final class ReplicatorAsks {
       Duration consistencyTimeout,
       Function<ActorRef<Replicator.UpdateResponse<A>>, Replicator.Update<A>> createRequest,
       BiFunction<Replicator.UpdateResponse<A>, Throwable, T> onResponse) {
-    ask(ctx, updateResponses(), consistencyTimeout, createRequest, onResponse);
+    update(
+        ctx,
+        DistributedData.get(ctx.getSystem()).replicator(),
+        consistencyTimeout,
+        createRequest,
+        onResponse);
+  }
+
+  /** Like {@link #update(ActorContext, Duration, Function, BiFunction)}, to {@code replicator}. */
+  public static <A extends ReplicatedData, T> void update(
+      ActorContext<T> ctx,
+      ActorRef<Replicator.Command> replicator,
+      Duration consistencyTimeout,
+      Function<ActorRef<Replicator.UpdateResponse<A>>, Replicator.Update<A>> createRequest,
+      BiFunction<Replicator.UpdateResponse<A>, Throwable, T> onResponse) {
+    ask(ctx, replicator, updateResponses(), consistencyTimeout, createRequest, onResponse);
   }
 
   /**
-   * Sends {@code createRequest}'s read; {@code onResponse} gets the replicator's response, or null
-   * (with the error) when none came within {@code consistencyTimeout} + {@link #GRACE}.
+   * Sends {@code createRequest}'s read to {@code replicator}; {@code onResponse} gets its response,
+   * or null (with the error) when none came within {@code consistencyTimeout} + {@link #GRACE}.
    */
   public static <A extends ReplicatedData, T> void get(
       ActorContext<T> ctx,
+      ActorRef<Replicator.Command> replicator,
       Duration consistencyTimeout,
       Function<ActorRef<Replicator.GetResponse<A>>, Replicator.Get<A>> createRequest,
       BiFunction<Replicator.GetResponse<A>, Throwable, T> onResponse) {
-    ask(ctx, getResponses(), consistencyTimeout, createRequest, onResponse);
+    ask(ctx, replicator, getResponses(), consistencyTimeout, createRequest, onResponse);
   }
 
   private static <R, T> void ask(
       ActorContext<T> ctx,
+      ActorRef<Replicator.Command> replicator,
       Class<R> responses,
       Duration consistencyTimeout,
       Function<ActorRef<R>, ? extends Replicator.Command> createRequest,
       BiFunction<R, Throwable, T> onResponse) {
     ctx.ask(
         responses,
-        DistributedData.get(ctx.getSystem()).replicator(),
+        replicator,
         consistencyTimeout.plus(GRACE),
         createRequest::apply,
         onResponse::apply);

@@ -34,8 +34,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * This node's view of the worker registry: worker id -&gt; {@link WorkerCapabilities}, held as a
- * Distributed Data {@link LWWMap} that every node replicates.
+ * This node's view of the worker registry: worker id -&gt; {@link WorkerCapabilities}, held as
+ * Distributed Data {@link LWWMap}s that every node replicates, split over {@code
+ * flotilla.gossip.registry.shards} keys by worker id ({@link #keyOf}) so that a burst of
+ * registrations never gossips or hashes the whole registry at once.
  *
  * <p>Workers {@link Register} themselves once they are Up and {@link Unregister} when they leave.
  * Entries of a node that crashes cannot be removed by that node, so every node removes the entries
@@ -49,16 +51,27 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Command> {
 
-  /** The replicated map's key; part of the cluster's shared state. */
-  public static final Key<LWWMap<String, WorkerCapabilities>> KEY =
-      LWWMapKey.create("flotilla-workers");
+  /**
+   * The key of the replicated map that holds {@code workerId}'s entry, one of {@code shards} keys;
+   * part of the cluster's shared state. {@link String#hashCode()} is the same on every JVM.
+   */
+  public static Key<LWWMap<String, WorkerCapabilities>> keyOf(String workerId, int shards) {
+    return shardKey(Math.floorMod(workerId.hashCode(), shards));
+  }
+
+  private static Key<LWWMap<String, WorkerCapabilities>> shardKey(int shard) {
+    return LWWMapKey.create("flotilla-workers-" + shard);
+  }
 
   /** Messages the registry understands. */
   public sealed interface Command extends ControlMessage {}
 
   /**
-   * Adds or replaces this node's worker entry. Replies {@code Done} once a majority holds it, or an
-   * error when the write timed out (the entry then still spreads by gossip).
+   * Adds or replaces this node's worker entry. Replies {@code Done} once this node's replica holds
+   * it; it reaches the other nodes by delta propagation within a fraction of a second. A worker
+   * writes only its own entry, on its own node, so waiting for a majority would protect nothing (if
+   * this node is lost, so is the worker) and would cost every registration a round of messages to
+   * half the cluster: thousands of volunteers joining at once swamped the replicators so.
    */
   public record Register(WorkerCapabilities capabilities, ActorRef<StatusReply<Done>> replyTo)
       implements Command {
@@ -109,6 +122,11 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     INSTANCE
   }
 
+  /** Publishes the shards' changes taken in since the last one, once the mailbox holds no more. */
+  private enum Publish implements Internal {
+    INSTANCE
+  }
+
   /** Creates the registry for one node. */
   public static Behavior<Command> create(GossipSettings settings) {
     return Behaviors.setup(
@@ -125,6 +143,10 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   private final Cluster cluster;
   private final Duration writeTimeout;
   private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
+  private final int shards;
+  private final Map<Key<?>, Integer> shardOfKey = new java.util.HashMap<>();
+  private final List<Map<String, WorkerCapabilities>> shardEntries = new ArrayList<>();
+  private boolean publishQueued;
   private Map<String, WorkerCapabilities> current = Map.of();
   private final GossipMetrics metrics;
 
@@ -139,7 +161,12 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     this.cluster = Cluster.get(context.getSystem());
     this.writeTimeout = settings.registryWriteTimeout();
     this.metrics = GossipMetrics.get(context.getSystem());
-    replicator.subscribe(KEY, InternalChanged::new);
+    this.shards = settings.registryShards();
+    for (int i = 0; i < shards; i++) {
+      shardOfKey.put(shardKey(i), i);
+      shardEntries.add(Map.of());
+      replicator.subscribe(shardKey(i), InternalChanged::new);
+    }
     cluster
         .subscriptions()
         .tell(
@@ -161,6 +188,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         .onMessage(InternalUpdated.class, this::onUpdated)
         .onMessage(MemberRemovedEvent.class, this::onMemberRemoved)
         .onMessageEquals(Prune.INSTANCE, this::onPrune)
+        .onMessageEquals(Publish.INSTANCE, this::onPublish)
         .build();
   }
 
@@ -171,9 +199,9 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         writeTimeout,
         (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> replyTo) ->
             new Replicator.Update<>(
-                KEY,
+                keyOf(caps.workerId(), shards),
                 LWWMap.empty(),
-                new Replicator.WriteMajority(writeTimeout),
+                Replicator.writeLocal(),
                 replyTo,
                 map -> map.put(self, caps.workerId(), caps)),
         (r, e) -> new InternalUpdated(r, cmd.replyTo(), "register " + caps.workerId()));
@@ -185,14 +213,31 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     return this;
   }
 
+  /** One write per shard concerned; {@code replyTo} (if any) gets the answer of the last. */
   private void removeEntries(
       Set<String> workerIds, ActorRef<StatusReply<Done>> replyTo, String description) {
+    Map<Key<LWWMap<String, WorkerCapabilities>>, Set<String>> byKey = new java.util.HashMap<>();
+    for (String id : workerIds) {
+      byKey.computeIfAbsent(keyOf(id, shards), k -> new HashSet<>()).add(id);
+    }
+    int left = byKey.size();
+    for (var e : byKey.entrySet()) {
+      left--;
+      removeEntries(e.getKey(), e.getValue(), left == 0 ? replyTo : null, description);
+    }
+  }
+
+  private void removeEntries(
+      Key<LWWMap<String, WorkerCapabilities>> key,
+      Set<String> workerIds,
+      ActorRef<StatusReply<Done>> replyTo,
+      String description) {
     ReplicatorAsks.update(
         getContext(),
         writeTimeout,
         (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> r) ->
             new Replicator.Update<>(
-                KEY,
+                key,
                 LWWMap.empty(),
                 new Replicator.WriteMajority(writeTimeout),
                 r,
@@ -226,16 +271,34 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   }
 
   private Behavior<Command> onChanged(InternalChanged msg) {
-    if (msg.r() instanceof Replicator.Changed<LWWMap<String, WorkerCapabilities>> changed) {
-      current = Map.copyOf(changed.get(KEY).getEntries());
-      metrics.registeredWorkers(current.size());
-      Workers snapshot = new Workers(current);
-      subscribers.forEach(s -> s.tell(snapshot));
-      pruneDeparted();
-    } else if (msg.r() instanceof Replicator.Deleted<?>) {
-      current = Map.of();
-      metrics.registeredWorkers(0);
+    Integer shard = shardOfKey.get(msg.r().key());
+    if (shard == null) {
+      return this;
     }
+    if (msg.r() instanceof Replicator.Changed<LWWMap<String, WorkerCapabilities>> changed) {
+      shardEntries.set(shard, Map.copyOf(changed.dataValue().getEntries()));
+    } else if (msg.r() instanceof Replicator.Deleted<?>) {
+      shardEntries.set(shard, Map.of());
+    } else {
+      return this;
+    }
+    // The replicator notifies each changed key apart: publish once after the batch, not per key.
+    if (!publishQueued) {
+      publishQueued = true;
+      getContext().getSelf().tell(Publish.INSTANCE);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPublish() {
+    publishQueued = false;
+    Map<String, WorkerCapabilities> all = new java.util.HashMap<>();
+    shardEntries.forEach(all::putAll);
+    current = Map.copyOf(all);
+    metrics.registeredWorkers(current.size());
+    Workers snapshot = new Workers(current);
+    subscribers.forEach(s -> s.tell(snapshot));
+    pruneDeparted();
     return this;
   }
 

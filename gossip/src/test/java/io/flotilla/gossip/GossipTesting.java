@@ -23,6 +23,14 @@ public final class GossipTesting {
     return NodeConfig.overrides().roles(Set.of(NodeRole.SEED)).over(base());
   }
 
+  /**
+   * Config of a seed node on a free port that is also a scheduler node, so it holds the reputation
+   * replica and the placement board.
+   */
+  public static Config schedulerSeed() {
+    return NodeConfig.overrides().roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER)).over(base());
+  }
+
   /** Config of a node with {@code role} joining through {@code seedPort}, on {@code port}. */
   public static Config joining(NodeRole role, int seedPort, int port) {
     return NodeConfig.overrides()

@@ -42,9 +42,13 @@ public final class LoadCluster implements AutoCloseable {
     this.seed = seed;
   }
 
-  /** The load tests' configuration ({@code flotilla/load-test.conf}), unresolved. */
+  /**
+   * The load tests' configuration ({@code flotilla/load-test.conf}) under the JVM's system
+   * properties (so that {@code -Dpekko...} in FLOTILLA_JAVA_OPTS overrides it), unresolved.
+   */
   public static Config loadTestConfig() {
-    return ConfigFactory.parseResources("flotilla/load-test.conf");
+    return ConfigFactory.systemProperties()
+        .withFallback(ConfigFactory.parseResources("flotilla/load-test.conf"));
   }
 
   /**

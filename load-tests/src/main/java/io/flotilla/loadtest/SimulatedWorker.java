@@ -183,7 +183,9 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
     this.capabilities = faults.capabilities(honest);
     ctx.getSystem()
         .receptionist()
-        .tell(Receptionist.register(StageHostCommand.SERVICE_KEY, ctx.getSelf().narrow()));
+        .tell(
+            Receptionist.register(
+                StageHostCommand.serviceKey(profile.workerId()), ctx.getSelf().narrow()));
     register();
   }
 

@@ -22,9 +22,10 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 
 /**
  * This node's view of where the cluster's jobs run: job id -&gt; the workers of its current plan, a
- * Distributed Data {@link LWWMap} that every node replicates. Job managers, on whatever scheduler
- * node they live, {@link Hold} their workers while a plan runs and {@link Free} them when it stops,
- * so that the planner of any job can prefer workers that hold no other job's stage.
+ * Distributed Data {@link LWWMap} that every scheduler node replicates ({@link
+ * io.flotilla.gossip.SchedulerState}). Job managers, on whatever scheduler node they live, {@link
+ * Hold} their workers while a plan runs and {@link Free} them when it stops, so that the planner of
+ * any job can prefer workers that hold no other job's stage.
  *
  * <p>The board is advice, not a lock: writes are local and spread by gossip, so two jobs planned at
  * the same moment on two nodes may still pick the same worker (a worker runs several jobs' stages
@@ -93,15 +94,21 @@ public final class PlacementBoard extends AbstractBehavior<PlacementBoard.Comman
       implements Command, NoSerializationVerificationNeeded {}
 
   /** Creates the board of one node, publishing every change to {@code published}. */
-  static Behavior<Command> create(AtomicReference<Loads> published) {
+  static Behavior<Command> create(
+      AtomicReference<Loads> published,
+      org.apache.pekko.actor.typed.ActorRef<Replicator.Command> replicator,
+      java.time.Duration unexpectedAskTimeout) {
     return Behaviors.setup(
         ctx ->
-            DistributedData.withReplicatorMessageAdapter(
-                (ReplicatorMessageAdapter<Command, LWWMap<String, JobPlacement>> adapter) ->
-                    new PlacementBoard(ctx, adapter, published)));
+            new PlacementBoard(
+                ctx,
+                new ReplicatorMessageAdapter<>(ctx, replicator, unexpectedAskTimeout),
+                replicator,
+                published));
   }
 
-  private final ReplicatorMessageAdapter<Command, LWWMap<String, JobPlacement>> replicator;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, JobPlacement>> adapter;
+  private final org.apache.pekko.actor.typed.ActorRef<Replicator.Command> replicator;
   private final SelfUniqueAddress self;
   private final AtomicReference<Loads> published;
   private final org.apache.pekko.actor.typed.ActorRef<
@@ -117,9 +124,11 @@ public final class PlacementBoard extends AbstractBehavior<PlacementBoard.Comman
 
   private PlacementBoard(
       ActorContext<Command> context,
-      ReplicatorMessageAdapter<Command, LWWMap<String, JobPlacement>> replicator,
+      ReplicatorMessageAdapter<Command, LWWMap<String, JobPlacement>> adapter,
+      org.apache.pekko.actor.typed.ActorRef<Replicator.Command> replicator,
       AtomicReference<Loads> published) {
     super(context);
+    this.adapter = adapter;
     this.replicator = replicator;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.published = published;
@@ -128,7 +137,7 @@ public final class PlacementBoard extends AbstractBehavior<PlacementBoard.Comman
         (Class<Replicator.UpdateResponse<LWWMap<String, JobPlacement>>>)
             (Class<?>) Replicator.UpdateResponse.class;
     this.updated = context.messageAdapter(responses, InternalUpdated::new);
-    replicator.subscribe(KEY, InternalChanged::new);
+    adapter.subscribe(KEY, InternalChanged::new);
   }
 
   @Override
@@ -163,11 +172,8 @@ public final class PlacementBoard extends AbstractBehavior<PlacementBoard.Comman
    */
   private void update(
       java.util.function.Function<LWWMap<String, JobPlacement>, LWWMap<String, JobPlacement>> f) {
-    DistributedData.get(getContext().getSystem())
-        .replicator()
-        .tell(
-            new Replicator.Update<>(
-                KEY, LWWMap.empty(), Replicator.writeLocal(), updated, f::apply));
+    replicator.tell(
+        new Replicator.Update<>(KEY, LWWMap.empty(), Replicator.writeLocal(), updated, f::apply));
   }
 
   private Behavior<Command> onChanged(InternalChanged msg) {

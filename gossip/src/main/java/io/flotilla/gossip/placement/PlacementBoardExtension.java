@@ -24,8 +24,15 @@ public final class PlacementBoardExtension implements Extension {
   private final ActorRef<PlacementBoard.Command> board;
 
   private PlacementBoardExtension(ActorSystem<?> system) {
+    io.flotilla.gossip.SchedulerState state = io.flotilla.gossip.SchedulerState.get(system);
     this.board =
-        system.systemActorOf(PlacementBoard.create(loads), "flotillaPlacementBoard", Props.empty());
+        system.systemActorOf(
+            PlacementBoard.create(
+                loads,
+                state.requireReplicator("The placement board"),
+                state.unexpectedAskTimeout()),
+            "flotillaPlacementBoard",
+            Props.empty());
   }
 
   /** The extension of {@code system}, started on first use. */

@@ -7,7 +7,10 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
 
-/** Gives every part of a node the node's one {@link ReputationRegistry} actor. */
+/**
+ * Gives every part of a node the node's one reputation actor: a {@link ReputationRegistry} with a
+ * replica on scheduler nodes, a proxy to one of theirs elsewhere.
+ */
 public final class ReputationExtension implements Extension {
 
   /** The extension's id. */
@@ -23,9 +26,16 @@ public final class ReputationExtension implements Extension {
 
   private ReputationExtension(ActorSystem<?> system) {
     ReputationSettings settings = ReputationSettings.create(system.settings().config());
+    io.flotilla.gossip.SchedulerState state = io.flotilla.gossip.SchedulerState.get(system);
     this.registry =
         system.systemActorOf(
-            ReputationRegistry.create(settings, Clock.systemUTC()),
+            state
+                .replicator()
+                .map(
+                    r ->
+                        ReputationRegistry.create(
+                            settings, Clock.systemUTC(), r, state.unexpectedAskTimeout()))
+                .orElseGet(ReputationRegistry::proxy),
             "flotillaReputation",
             Props.empty());
   }

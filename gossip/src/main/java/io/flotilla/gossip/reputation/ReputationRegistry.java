@@ -3,6 +3,7 @@ package io.flotilla.gossip.reputation;
 import io.flotilla.protocol.ControlMessage;
 import java.math.BigInteger;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,6 +23,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -34,8 +37,10 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * This node's view of every worker's reputation, replicated with Pekko Distributed Data so that all
- * nodes (every scheduler node in particular) see and update the same records.
+ * This node's view of every worker's reputation, replicated with Pekko Distributed Data so that
+ * every scheduler node sees and updates the same records. Only the nodes of {@link
+ * io.flotilla.gossip.SchedulerState#role()} hold a replica; the others run a {@link #proxy()} that
+ * passes every command to one of them.
  *
  * <p>Two CRDTs hold the state:
  *
@@ -151,10 +156,24 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   /** Stops sending changes to {@code subscriber}. */
   public record UnsubscribeReputations(ActorRef<Reputations> subscriber) implements Command {}
 
-  /** A snapshot of every known worker's record, by worker id. */
-  public record Reputations(Map<String, WorkerReputation> byId) implements ControlMessage {
+  /**
+   * A snapshot of every known worker's record, by worker id, and the ids of the quarantined ones
+   * (derived from the records, computed once for the many readers of each snapshot).
+   */
+  public record Reputations(Map<String, WorkerReputation> byId, Set<String> quarantinedIds)
+      implements ControlMessage {
     public Reputations {
       byId = byId == null ? Map.of() : Map.copyOf(byId);
+      quarantinedIds =
+          byId.values().stream()
+              .filter(WorkerReputation::quarantined)
+              .map(WorkerReputation::workerId)
+              .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
+    /** The snapshot of {@code byId}. */
+    public Reputations(Map<String, WorkerReputation> byId) {
+      this(byId, Set.of());
     }
 
     /** The record of {@code workerId}, all zeros when unknown. */
@@ -211,24 +230,120 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       String description)
       implements Internal {}
 
-  /** Creates the registry for one node. */
-  public static Behavior<Command> create(ReputationSettings settings, Clock clock) {
+  /**
+   * Creates the registry of a node that holds a replica, in {@code replicator} (see {@link
+   * io.flotilla.gossip.SchedulerState}); it registers itself with the receptionist under {@link
+   * #SERVICE}.
+   */
+  public static Behavior<Command> create(
+      ReputationSettings settings,
+      Clock clock,
+      ActorRef<Replicator.Command> replicator,
+      Duration unexpectedAskTimeout) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    DistributedData.withReplicatorMessageAdapter(
-                        (ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters) ->
-                            DistributedData.withReplicatorMessageAdapter(
-                                (ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>>
-                                        quarantine) ->
-                                    new ReputationRegistry(
-                                        ctx, timers, counters, quarantine, settings, clock)))));
+                    new ReputationRegistry(
+                        ctx,
+                        timers,
+                        new ReplicatorMessageAdapter<>(ctx, replicator, unexpectedAskTimeout),
+                        new ReplicatorMessageAdapter<>(ctx, replicator, unexpectedAskTimeout),
+                        replicator,
+                        settings,
+                        clock)));
+  }
+
+  /**
+   * The reputation actor of a node that holds no replica: every command goes to the registry of a
+   * node that does, found through the receptionist ({@link #SERVICE}). While none is known (a
+   * cluster without scheduler nodes, or before the first joined), reads answer that no worker has a
+   * record, writes answer an error that says so, and subscriptions wait for one.
+   */
+  public static Behavior<Command> proxy() {
+    return Behaviors.setup(Proxy::new);
+  }
+
+  /** The registries of the nodes that hold a replica. */
+  public static final ServiceKey<Command> SERVICE =
+      ServiceKey.create(Command.class, "flotilla-reputation");
+
+  private record Registries(Receptionist.Listing listing) implements Internal {}
+
+  private static final class Proxy extends AbstractBehavior<Command> {
+    private static final String NONE =
+        "no node that keeps workers' reputation (role "
+            + "flotilla.gossip.scheduler-state.role) is in the cluster";
+    private final Set<ActorRef<Reputations>> waitingSubscribers = new HashSet<>();
+    private ActorRef<Command> target;
+
+    private Proxy(ActorContext<Command> context) {
+      super(context);
+      context
+          .getSystem()
+          .receptionist()
+          .tell(
+              Receptionist.subscribe(
+                  SERVICE, context.messageAdapter(Receptionist.Listing.class, Registries::new)));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Registries.class, this::onRegistries)
+          .onMessage(Command.class, this::onCommand)
+          .build();
+    }
+
+    private Behavior<Command> onRegistries(Registries msg) {
+      // The same choice on every node while the set is stable, so reads agree with each other.
+      target =
+          msg.listing().getServiceInstances(SERVICE).stream()
+              .min(java.util.Comparator.comparing(r -> r.path().toString()))
+              .orElse(null);
+      if (target != null) {
+        waitingSubscribers.forEach(s -> target.tell(new SubscribeReputations(s)));
+        waitingSubscribers.clear();
+      }
+      return this;
+    }
+
+    private Behavior<Command> onCommand(Command cmd) {
+      if (target != null) {
+        target.tell(cmd);
+        return this;
+      }
+      switch (cmd) {
+        case GetReputation get -> get.replyTo().tell(WorkerReputation.unknown(get.workerId()));
+        case GetReputations get -> get.replyTo().tell(new Reputations(Map.of()));
+        case SubscribeReputations sub -> {
+          waitingSubscribers.add(sub.subscriber());
+          sub.subscriber().tell(new Reputations(Map.of()));
+        }
+        case UnsubscribeReputations unsub -> waitingSubscribers.remove(unsub.subscriber());
+        case RecordValid r -> refuse(r.replyTo());
+        case RecordInvalid r -> refuse(r.replyTo());
+        case RecordUnverified r -> refuse(r.replyTo());
+        case Quarantine r -> refuse(r.replyTo());
+        case Unquarantine r -> refuse(r.replyTo());
+        default -> {}
+      }
+      return this;
+    }
+
+    private void refuse(ActorRef<StatusReply<Done>> replyTo) {
+      if (replyTo != null) {
+        replyTo.tell(StatusReply.error(NONE));
+      } else {
+        getContext().getLog().warn("Reputation: {}; a record was dropped", NONE);
+      }
+    }
   }
 
   private final TimerScheduler<Command> timers;
   private final ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters;
   private final ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine;
+  private final ActorRef<Replicator.Command> replicator;
   private final SelfUniqueAddress self;
   private final ReputationSettings settings;
   private final Clock clock;
@@ -250,12 +365,14 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, PNCounterMap<String>> counters,
       ReplicatorMessageAdapter<Command, LWWMap<String, QuarantineStatus>> quarantine,
+      ActorRef<Replicator.Command> replicator,
       ReputationSettings settings,
       Clock clock) {
     super(context);
     this.timers = timers;
     this.counters = counters;
     this.quarantine = quarantine;
+    this.replicator = replicator;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.settings = settings;
     this.clock = clock;
@@ -263,6 +380,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     this.counterUpdates = context.messageAdapter(counterResponses(), CountersUpdated::new);
     counters.subscribe(COUNTERS, CountersChanged::new);
     quarantine.subscribe(QUARANTINE, QuarantineChanged::new);
+    context.getSystem().receptionist().tell(Receptionist.register(SERVICE, context.getSelf()));
   }
 
   @Override
@@ -291,7 +409,9 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
   }
 
   private static long count(PNCounterMap<String> map, String key) {
-    return map.getEntries().getOrDefault(key, BigInteger.ZERO).longValue();
+    // One lookup: getEntries() would copy the whole map, once per worker of a flush.
+    BigInteger value = map.contains(key) ? map.getValue(key) : null;
+    return value == null ? 0 : value.longValue();
   }
 
   /**
@@ -370,11 +490,9 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     // actor, and every reputation of the node with it; a late local write is still a write.
     // Local writes are answered in order, so the waiting replies form a queue.
     awaitingUpdates.addLast(replyTo);
-    DistributedData.get(getContext().getSystem())
-        .replicator()
-        .tell(
-            new Replicator.Update<>(
-                COUNTERS, PNCounterMap.empty(), Replicator.writeLocal(), counterUpdates, modify));
+    replicator.tell(
+        new Replicator.Update<>(
+            COUNTERS, PNCounterMap.empty(), Replicator.writeLocal(), counterUpdates, modify));
   }
 
   /** The class of the replicator's answers to counter updates, for a message adapter. */
@@ -408,6 +526,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
     // forgives every invalid result recorded so far and a late one cannot re-quarantine at once.
     io.flotilla.gossip.ReplicatorAsks.get(
         getContext(),
+        replicator,
         settings.writeTimeout(),
         (ActorRef<Replicator.GetResponse<PNCounterMap<String>>> r) ->
             new Replicator.Get<>(COUNTERS, new Replicator.ReadMajority(settings.writeTimeout()), r),
@@ -444,6 +563,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
       String description) {
     io.flotilla.gossip.ReplicatorAsks.update(
         getContext(),
+        replicator,
         settings.writeTimeout(),
         (ActorRef<Replicator.UpdateResponse<LWWMap<String, QuarantineStatus>>> r) ->
             new Replicator.Update<>(
@@ -603,8 +723,7 @@ public final class ReputationRegistry extends AbstractBehavior<ReputationRegistr
               s == null ? 0 : s.atEpochMs()));
     }
     Reputations snapshot = new Reputations(records);
-    metrics.quarantinedWorkers(
-        (int) records.values().stream().filter(WorkerReputation::quarantined).count());
+    metrics.quarantinedWorkers(snapshot.quarantinedIds().size());
     if (!snapshot.equals(current)) {
       current = snapshot;
       subscribers.forEach(sub -> sub.tell(current));

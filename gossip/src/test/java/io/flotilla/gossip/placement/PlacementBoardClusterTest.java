@@ -22,7 +22,7 @@ class PlacementBoardClusterTest {
 
   @Test
   void holdsAndFreesSpreadToEveryNode() throws Exception {
-    try (FlotillaNode seed = FlotillaNode.start(GossipTesting.seed());
+    try (FlotillaNode seed = FlotillaNode.start(GossipTesting.schedulerSeed());
         FlotillaNode other =
             FlotillaNode.start(GossipTesting.joining(NodeRole.SCHEDULER, seed.port(), 0))) {
       assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();

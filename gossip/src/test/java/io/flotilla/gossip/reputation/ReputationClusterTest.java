@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Two nodes of one cluster (two ActorSystems in one JVM on loopback), standing for two scheduler
- * nodes that record results of the same workers. Each test uses its own worker ids.
+ * Two scheduler nodes of one cluster (ActorSystems in one JVM on loopback) that record results of
+ * the same workers, and a worker node that holds no replica and reaches theirs through its proxy.
+ * Each test uses its own worker ids.
  */
 @ExtendWith(LogCapturingExtension.class)
 class ReputationClusterTest {
@@ -28,19 +29,45 @@ class ReputationClusterTest {
   private static final Duration CONVERGE = Duration.ofSeconds(10);
   private static FlotillaNode a;
   private static FlotillaNode b;
+  private static FlotillaNode volunteer;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    a = FlotillaNode.start(GossipTesting.seed());
+    a = FlotillaNode.start(GossipTesting.schedulerSeed());
     b = FlotillaNode.start(GossipTesting.joining(NodeRole.SCHEDULER, a.port(), 0));
-    assertThat(a.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(b.awaitUp(Duration.ofSeconds(20))).isTrue();
+    volunteer = FlotillaNode.start(GossipTesting.joining(NodeRole.WORKER, a.port(), 0));
+    for (FlotillaNode node : new FlotillaNode[] {a, b, volunteer}) {
+      assertThat(node.awaitUp(Duration.ofSeconds(20))).isTrue();
+    }
   }
 
   @AfterAll
   static void stopCluster() {
+    volunteer.close();
     b.close();
     a.close();
+  }
+
+  @Test
+  void onlySchedulerNodesHoldAReplicaAndOthersAskThem() {
+    assertThat(io.flotilla.gossip.SchedulerState.get(a.system()).replicator()).isPresent();
+    assertThat(io.flotilla.gossip.SchedulerState.get(b.system()).replicator()).isPresent();
+    assertThat(io.flotilla.gossip.SchedulerState.get(volunteer.system()).replicator()).isEmpty();
+    // Written and read through the worker node's proxy, recorded in the scheduler nodes' replica.
+    ack(volunteer, r -> new ReputationRegistry.RecordValid("proxied-1", r));
+    ack(volunteer, r -> new ReputationRegistry.RecordInvalid("proxied-1", "noise", r));
+    for (FlotillaNode node : new FlotillaNode[] {a, b, volunteer}) {
+      awaitReputation(
+          node,
+          "proxied-1",
+          rep -> {
+            assertThat(rep.validResults()).isEqualTo(1);
+            assertThat(rep.invalidResults()).isEqualTo(1);
+          });
+    }
+    TestProbe<ReputationRegistry.Reputations> all = TestProbe.create(volunteer.system());
+    volunteer.reputation().tell(new ReputationRegistry.GetReputations(all.ref()));
+    assertThat(all.receiveMessage(Duration.ofSeconds(5)).byId()).containsKey("proxied-1");
   }
 
   @Test

@@ -39,7 +39,7 @@ class ReputationHttpTest {
     node =
         FlotillaNode.start(
             NodeConfig.overrides()
-                .roles(Set.of(NodeRole.SEED))
+                .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
                 .httpEnabled(true)
                 .set("pekko.management.http.route-providers-read-only", readOnly)
                 .over(GossipTesting.base()));

@@ -93,6 +93,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private record DriverStopped(ActorRef<StepDriver.Command> driver)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** The registry changes of the last {@code workers-interval} may be acted on now. */
+  private enum WorkersIntervalOver implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   private enum BackoffOver implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
@@ -153,6 +158,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final int snapshotEveryEvents;
   private final CheckpointStore store;
   private final JobSettings.Orchestration orchestration;
+  private final java.time.Duration workersInterval;
+
+  /**
+   * Within a {@code workers-interval}: whether the registry changed since it began (null outside
+   * one).
+   */
+  private Boolean workersWaiting;
+
   private WorkerRegistry.Workers workers;
   private final TimerScheduler<Command> timers;
   private final ActorRef<LedgerBridge.Command> ledger;
@@ -230,6 +243,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     this.snapshotEveryEvents = settings.snapshotEveryEvents();
     this.store = store;
     this.orchestration = settings.orchestration();
+    this.workersInterval = settings.workersInterval();
     this.metrics = JobMetrics.get(ctx.getSystem());
     this.placements = PlacementBoardExtension.get(ctx.getSystem()).board();
     registry.tell(
@@ -255,6 +269,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(Get.class, this::onGet)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(WorkersChanged.class, this::onWorkersChanged)
+        .onCommand(WorkersIntervalOver.class, this::onWorkersIntervalOver)
         .onCommand(StepDriver.Started.class, this::onStarted)
         .onCommand(StepDriver.Stepped.class, this::onStepped)
         .onCommand(StepDriver.Checkpointed.class, this::onCheckpointed)
@@ -458,6 +473,30 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private Effect<JobEvent, JobView> onWorkersChanged(JobView state, WorkersChanged msg) {
     workers = msg.workers();
+    if (workersWaiting != null) {
+      workersWaiting = Boolean.TRUE; // acted on when the interval is over
+      return Effect().none();
+    }
+    if (!workersInterval.isZero()) {
+      workersWaiting = Boolean.FALSE;
+      timers.startSingleTimer(WorkersIntervalOver.INSTANCE, workersInterval);
+    }
+    return actOnWorkers(state);
+  }
+
+  private Effect<JobEvent, JobView> onWorkersIntervalOver(JobView state, WorkersIntervalOver msg) {
+    boolean changed = Boolean.TRUE.equals(workersWaiting);
+    workersWaiting = null;
+    if (!changed) {
+      return Effect().none();
+    }
+    workersWaiting = Boolean.FALSE;
+    timers.startSingleTimer(WorkersIntervalOver.INSTANCE, workersInterval);
+    return actOnWorkers(state);
+  }
+
+  /** Acts on the registry as last seen: tells the driver, plans a queued job. */
+  private Effect<JobEvent, JobView> actOnWorkers(JobView state) {
     tellDriverWorkers();
     if (reclaimCompleted) {
       reclaimCompleted = false;
@@ -480,8 +519,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** The driver hears of the workers there are, less the quarantined ones. */
   private void tellDriverWorkers() {
     if (driver != null && workers != null) {
-      java.util.Map<String, WorkerCapabilities> usable = new java.util.HashMap<>(workers.byId());
-      usable.keySet().removeAll(quarantined);
+      java.util.Map<String, WorkerCapabilities> usable = workers.byId();
+      if (!quarantined.isEmpty()) {
+        usable = new java.util.HashMap<>(usable);
+        usable.keySet().removeAll(quarantined);
+      }
       driver.tell(new StepDriver.WorkersNow(usable));
     }
   }
@@ -491,14 +533,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (driver != null) {
       driver.tell(new StepDriver.ReputationsNow(reputations));
     }
-    java.util.Set<String> now = new java.util.HashSet<>();
-    msg.reputations().byId().values().stream()
-        .filter(WorkerReputation::quarantined)
-        .forEach(r -> now.add(r.workerId()));
+    java.util.Set<String> now = msg.reputations().quarantinedIds();
     if (now.equals(quarantined)) {
       return Effect().none();
     }
-    quarantined = java.util.Set.copyOf(now);
+    quarantined = now;
     tellDriverWorkers();
     if (state.phase() != JobView.Phase.QUEUED || backingOff || workers == null) {
       return Effect().none();

@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param createSchema whether to create the journal tables at start
  * @param orchestration how job managers drive steps on workers
  * @param unitsPerCurrency ledger units per unit of a job's payment currency
+ * @param workersInterval how often at most a job manager acts on changes of the worker registry
  */
 public record JobSettings(
     Duration askTimeout,
@@ -20,7 +21,8 @@ public record JobSettings(
     Duration eventsPollInterval,
     boolean createSchema,
     Orchestration orchestration,
-    long unitsPerCurrency) {
+    long unitsPerCurrency,
+    Duration workersInterval) {
 
   /**
    * How a job manager drives a job's steps (see reference.conf, {@code flotilla.scheduler.jobs}).
@@ -103,6 +105,10 @@ public record JobSettings(
       throw new IllegalArgumentException(
           "flotilla.scheduler.jobs.events-poll-interval must be positive");
     }
+    if (workersInterval.isNegative()) {
+      throw new IllegalArgumentException(
+          "flotilla.scheduler.jobs.workers-interval must not be negative");
+    }
   }
 
   /** Reads the settings from a resolved config. */
@@ -122,6 +128,7 @@ public record JobSettings(
             jobs.getDuration("restart-backoff-min"),
             jobs.getDuration("restart-backoff-max"),
             io.flotilla.scheduler.verify.VerificationSettings.create(config)),
-        config.getLong("flotilla.scheduler.payment.units-per-currency-unit"));
+        config.getLong("flotilla.scheduler.payment.units-per-currency-unit"),
+        jobs.getDuration("workers-interval"));
   }
 }

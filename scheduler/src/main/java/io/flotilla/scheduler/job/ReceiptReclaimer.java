@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -48,13 +47,9 @@ final class ReceiptReclaimer {
           if (unsigned.isEmpty()) {
             return Behaviors.stopped();
           }
-          ctx.getSystem()
-              .receptionist()
-              .tell(
-                  Receptionist.subscribe(
-                      StageHostCommand.SERVICE_KEY,
-                      ctx.messageAdapter(Receptionist.Listing.class, Listed::new)));
-          Address self = Cluster.get(ctx.getSystem()).selfMember().address();
+          StageHosts.subscribe(
+              ctx.getSystem(), ctx.messageAdapter(Receptionist.Listing.class, Listed::new));
+          StageHosts hosts = new StageHosts(Cluster.get(ctx.getSystem()).selfMember().address());
           return Behaviors.withTimers(
               timers -> {
                 timers.startSingleTimer(GiveUp.INSTANCE, timeout);
@@ -62,7 +57,7 @@ final class ReceiptReclaimer {
                     .onMessage(
                         Listed.class,
                         msg -> {
-                          StageHosts listed = new StageHosts(msg.listing(), self);
+                          StageHosts listed = hosts.update(msg.listing());
                           for (var it = unsigned.entrySet().iterator(); it.hasNext(); ) {
                             var e = it.next();
                             ActorRef<StageHostCommand> host =

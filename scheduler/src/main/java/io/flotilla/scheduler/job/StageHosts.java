@@ -7,34 +7,65 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * The workers' stage hosts that a receptionist listing holds, by the cluster node they run on, so
+ * The workers' stage hosts that receptionist listings hold, by the cluster node they run on, so
  * that a worker of the registry (known by id and node address) can be told apart from the other
- * workers of its node.
+ * workers of its node. Stage hosts register under one of {@link StageHostCommand#SERVICE_KEYS} (by
+ * worker id); {@link #subscribe} asks for the listings of all of them and {@link #update} takes in
+ * each one, re-indexing only its key, so that a listing of one key costs the hosts of that key and
+ * not every host of the cluster.
  */
 final class StageHosts {
 
-  private final Map<String, List<ActorRef<StageHostCommand>>> byNode = new HashMap<>();
+  /** Per service key id: node address -&gt; the hosts registered there. */
+  private final Map<String, Map<String, List<ActorRef<StageHostCommand>>>> byKey = new HashMap<>();
+
+  private final Address self;
 
   /**
-   * @param listing a listing of {@link StageHostCommand#SERVICE_KEY}
    * @param self this node's address, for hosts listed with a local address
    */
-  StageHosts(Receptionist.Listing listing, Address self) {
-    for (ActorRef<StageHostCommand> host :
-        listing.getServiceInstances(StageHostCommand.SERVICE_KEY)) {
+  StageHosts(Address self) {
+    this.self = self;
+  }
+
+  /** Subscribes {@code subscriber} to the listing of every key stage hosts register under. */
+  static void subscribe(ActorSystem<?> system, ActorRef<Receptionist.Listing> subscriber) {
+    for (ServiceKey<StageHostCommand> key : StageHostCommand.SERVICE_KEYS) {
+      system.receptionist().tell(Receptionist.subscribe(key, subscriber));
+    }
+  }
+
+  /** Takes in {@code listing}, replacing what the last listing of its key said. */
+  StageHosts update(Receptionist.Listing listing) {
+    ServiceKey<StageHostCommand> key = KEYS.get(listing.getKey().id());
+    if (key == null) {
+      return this;
+    }
+    Map<String, List<ActorRef<StageHostCommand>>> byNode = new HashMap<>();
+    for (ActorRef<StageHostCommand> host : listing.getServiceInstances(key)) {
       Address a = host.path().address();
       byNode
           .computeIfAbsent((a.hasLocalScope() ? self : a).toString(), k -> new ArrayList<>())
           .add(host);
     }
+    byKey.put(key.id(), byNode);
+    return this;
   }
+
+  private static final Map<String, ServiceKey<StageHostCommand>> KEYS =
+      StageHostCommand.SERVICE_KEYS.stream()
+          .collect(java.util.stream.Collectors.toUnmodifiableMap(ServiceKey::id, k -> k));
 
   /** The stage host of worker {@code id} at node {@code nodeAddress}, or null when not listed. */
   ActorRef<StageHostCommand> of(String id, String nodeAddress) {
-    return hostOf(id, byNode.getOrDefault(nodeAddress, List.of()));
+    Map<String, List<ActorRef<StageHostCommand>>> byNode =
+        byKey.get(StageHostCommand.serviceKey(id).id());
+    return byNode == null ? null : hostOf(id, byNode.getOrDefault(nodeAddress, List.of()));
   }
 
   /**

@@ -219,6 +219,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final Executor blocking;
   private CompletableFuture<Void> logWrites = CompletableFuture.completedFuture(null);
   private VerificationLog verificationLog; // opened on the blocking dispatcher, used only there
+  private final java.util.concurrent.ConcurrentLinkedQueue<VerificationLog.Entry> unlogged =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean logWriteQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final org.slf4j.Logger logger;
 
   /** Decides which replicas' steps get shadows (adaptive replication, spot checks). */
@@ -241,8 +245,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** The usable workers as last told, by id: spares for shadows come from them. */
   private Map<String, WorkerCapabilities> usable;
 
-  private Receptionist.Listing listing;
-  private StageHosts listed; // of listing, built when first needed
+  private StageHosts listed; // of the listings so far; null before the first
 
   /** The last stored checkpoint (null before the first): shadows start from it. */
   private CheckpointRecord latest;
@@ -316,12 +319,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     this.verifier = new Verifier(Tolerance.of(spec.verification()), 2);
     this.logger = ctx.getLog();
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-    ctx.getSystem()
-        .receptionist()
-        .tell(
-            Receptionist.subscribe(
-                StageHostCommand.SERVICE_KEY,
-                ctx.messageAdapter(Receptionist.Listing.class, HostsListed::new)));
+    StageHosts.subscribe(
+        ctx.getSystem(), ctx.messageAdapter(Receptionist.Listing.class, HostsListed::new));
     arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
   }
 
@@ -391,8 +390,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private Behavior<Command> onHostsListed(HostsListed msg) {
-    listing = msg.listing();
-    listed = null;
+    if (listed == null) {
+      listed = new StageHosts(Cluster.get(ctx.getSystem()).selfMember().address());
+    }
+    listed.update(msg.listing());
     if (phase != Phase.LOCATING) {
       return this;
     }
@@ -807,11 +808,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     return picked;
   }
 
-  /** The stage hosts of the last listing. */
+  /** The stage hosts of the listings so far, null before the first. */
   private StageHosts listed() {
-    if (listed == null && listing != null) {
-      listed = new StageHosts(listing, Cluster.get(ctx.getSystem()).selfMember().address());
-    }
     return listed;
   }
 
@@ -1220,16 +1218,28 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     return refusal;
   }
 
-  /** Appends to the verification log off the actor's thread, keeping the order of verdicts. */
+  /**
+   * Appends to the verification log off the actor's thread, keeping the order of verdicts. Entries
+   * that queue up while a write is under way go out together, with one flush.
+   */
   private void log(VerificationLog.Entry entry) {
+    unlogged.add(entry);
+    if (!logWriteQueued.compareAndSet(false, true)) {
+      return;
+    }
     logWrites =
         logWrites.thenRunAsync(
             () -> {
+              logWriteQueued.set(false);
+              List<VerificationLog.Entry> batch = new ArrayList<>();
+              for (VerificationLog.Entry e = unlogged.poll(); e != null; e = unlogged.poll()) {
+                batch.add(e);
+              }
               try {
                 if (verificationLog == null) {
                   verificationLog = VerificationLog.open(store.verificationLog(jobId));
                 }
-                verificationLog.append(entry);
+                verificationLog.append(batch);
               } catch (IOException | RuntimeException e) {
                 logger.warn("Job {}: cannot write the verification log: {}", jobId, e.toString());
               }

@@ -183,9 +183,20 @@ public final class VerificationLog implements AutoCloseable {
    * @throws UncheckedIOException naming the file when it cannot be written
    */
   public synchronized void append(Entry entry) {
+    append(List.of(entry));
+  }
+
+  /**
+   * Appends one line per entry, in order, and flushes once.
+   *
+   * @throws UncheckedIOException naming the file when it cannot be written
+   */
+  public synchronized void append(List<Entry> entries) {
     try {
-      out.write(JSON.writeValueAsString(entry));
-      out.write('\n');
+      for (Entry entry : entries) {
+        out.write(JSON.writeValueAsString(entry));
+        out.write('\n');
+      }
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to the verification log " + file, e);

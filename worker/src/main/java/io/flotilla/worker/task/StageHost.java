@@ -46,7 +46,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * A worker's stage host: holds the worker's {@link StageExecutor}s, one per job, on the worker's
  * own data plane, and carries out the orders of job managers — prepare a slot (build it from the
  * spec's seed or restore a checkpoint shard), run a step, save a checkpoint, release the job. It
- * registers with the receptionist under {@link StageHostCommand#SERVICE_KEY} so that a job manager
+ * registers with the receptionist under {@link StageHostCommand#serviceKey} so that a job manager
  * on any scheduler node finds it.
  *
  * <p>Building a stage and moving checkpoints run on the blocking dispatcher; steps run on each
@@ -175,7 +175,8 @@ public final class StageHost extends AbstractBehavior<Object> {
         .receptionist()
         .tell(
             Receptionist.register(
-                StageHostCommand.SERVICE_KEY, ctx.getSelf().<StageHostCommand>narrow()));
+                StageHostCommand.serviceKey(transport.workerId()),
+                ctx.getSelf().<StageHostCommand>narrow()));
   }
 
   @Override
