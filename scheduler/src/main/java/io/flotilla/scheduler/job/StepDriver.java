@@ -1071,7 +1071,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   }
 
   private long slowestRecentStep() {
-    return recentStepNanos.stream().mapToLong(Long::longValue).max().orElse(0);
+    long slowest = 0;
+    for (long nanos : recentStepNanos) {
+      slowest = Math.max(slowest, nanos);
+    }
+    return slowest;
   }
 
   private void runStep() {

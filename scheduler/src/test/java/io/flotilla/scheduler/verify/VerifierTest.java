@@ -148,6 +148,19 @@ class VerifierTest {
   }
 
   @Test
+  void onlySixtyFourAsciiHexDigitsAreAWellFormedDigest() {
+    String good = "0123456789abcdefABCDEF".repeat(3).substring(0, 64);
+    assertThat(Execution.ofDigest("w", CPU, good).hasWellFormedDigest()).isTrue();
+    assertThat(Execution.ofDigest("w", CPU, good.substring(1)).hasWellFormedDigest()).isFalse();
+    assertThat(Execution.ofDigest("w", CPU, good + "0").hasWellFormedDigest()).isFalse();
+    assertThat(Execution.ofDigest("w", CPU, "g" + good.substring(1)).hasWellFormedDigest())
+        .isFalse();
+    // A full-width digit is a digit to Character.digit, not to a SHA-256 in hex.
+    assertThat(Execution.ofDigest("w", CPU, "\uff10" + good.substring(1)).hasWellFormedDigest())
+        .isFalse();
+  }
+
+  @Test
   void malformedDigestsAndNonFiniteTensorsNeverAgree() {
     float[] t = tensor(new Random(9), 10);
     float[] nan = t.clone();
