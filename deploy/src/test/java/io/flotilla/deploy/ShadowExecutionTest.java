@@ -3,7 +3,6 @@ package io.flotilla.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.reputation.ReputationRegistry;
 import io.flotilla.gossip.reputation.WorkerReputation;
@@ -46,23 +45,13 @@ class ShadowExecutionTest {
         .spec();
   }
 
-  static Config config() {
-    return ConfigFactory.parseString(
-            """
-            flotilla.gossip.reputation.quarantine-after-invalid = 2
-            flotilla.scheduler.jobs.restart-backoff-min = 200ms
-            flotilla.scheduler.jobs.step-timeout-min = 60s
-            """)
-        .withFallback(LocalCluster.demoConfig());
-  }
-
   @Test
   void aWorkerThatPoisonsItsGradientIsCaughtByItsShadowAndNothingOfItEntersTheModel()
       throws Exception {
     JobSpec spec = spec();
     double[] reference = DistributedTrainingTest.referenceLosses(spec, STEPS);
     // 6 workers, one of them faulty: 2 slots, a shadow for each, a spare for the tie-breaker.
-    try (LocalCluster cluster = LocalCluster.start(config(), 5, true, true)) {
+    try (LocalCluster cluster = LocalCluster.start(FaultyWorkerTest.config(), 5, true, true)) {
       // The fastest worker, so that the planner places it.
       cluster.addWorker(
           "poisoner",
@@ -141,7 +130,7 @@ class ShadowExecutionTest {
             .verification("{redundancy: 2}")
             .spec();
     double[] reference = DistributedTrainingTest.referenceLosses(spec, 3);
-    try (LocalCluster cluster = LocalCluster.start(config(), 4, true, true)) {
+    try (LocalCluster cluster = LocalCluster.start(FaultyWorkerTest.config(), 4, true, true)) {
       assertThat(cluster.awaitReady(Duration.ofSeconds(60))).as("cluster ready").isTrue();
       Jobs jobs = cluster.scheduler().jobs();
       String id =

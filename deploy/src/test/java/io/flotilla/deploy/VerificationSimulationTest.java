@@ -138,7 +138,15 @@ class VerificationSimulationTest {
             // Each faulty worker with its own seed: independent faults, not colluders (two workers
             // that corrupt identically agree bit-exactly; see docs/verification.md).
             new FaultInjector(
-                new FaultSettings(FaultMode.NOISE, 1.0, i, 0.1, 10, Duration.ofSeconds(1), 8),
+                new FaultSettings(
+                    FaultMode.NOISE,
+                    1.0,
+                    i,
+                    0.1,
+                    10,
+                    Duration.ofSeconds(1),
+                    8,
+                    io.flotilla.worker.fault.FaultTarget.PARAMETERS),
                 s -> {
                   throw new IllegalStateException("no crash in this simulation");
                 },

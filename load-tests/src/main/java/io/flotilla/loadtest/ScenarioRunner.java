@@ -123,7 +123,8 @@ public final class ScenarioRunner {
                         0.1,
                         10,
                         Duration.ofSeconds(30),
-                        8)
+                        8,
+                        io.flotilla.worker.fault.FaultTarget.PARAMETERS)
                     : FaultSettings.none();
             return new WorkerProfile(
                 id,

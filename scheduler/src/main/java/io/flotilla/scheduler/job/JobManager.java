@@ -160,11 +160,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final JobSettings.Orchestration orchestration;
   private final java.time.Duration workersInterval;
 
-  /**
-   * Within a {@code workers-interval}: whether the registry changed since it began (null outside
-   * one).
-   */
-  private Boolean workersWaiting;
+  /** Whether a {@code workers-interval} runs, and whether the registry changed within it. */
+  private boolean workersIntervalRunning;
+
+  private boolean workersChangedInInterval;
 
   private WorkerRegistry.Workers workers;
   private final TimerScheduler<Command> timers;
@@ -473,26 +472,29 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private Effect<JobEvent, JobView> onWorkersChanged(JobView state, WorkersChanged msg) {
     workers = msg.workers();
-    if (workersWaiting != null) {
-      workersWaiting = Boolean.TRUE; // acted on when the interval is over
+    if (workersIntervalRunning) {
+      workersChangedInInterval = true; // acted on when the interval is over
       return Effect().none();
     }
-    if (!workersInterval.isZero()) {
-      workersWaiting = Boolean.FALSE;
-      timers.startSingleTimer(WorkersIntervalOver.INSTANCE, workersInterval);
-    }
+    startWorkersInterval();
     return actOnWorkers(state);
   }
 
   private Effect<JobEvent, JobView> onWorkersIntervalOver(JobView state, WorkersIntervalOver msg) {
-    boolean changed = Boolean.TRUE.equals(workersWaiting);
-    workersWaiting = null;
-    if (!changed) {
+    workersIntervalRunning = false;
+    if (!workersChangedInInterval) {
       return Effect().none();
     }
-    workersWaiting = Boolean.FALSE;
-    timers.startSingleTimer(WorkersIntervalOver.INSTANCE, workersInterval);
+    startWorkersInterval();
     return actOnWorkers(state);
+  }
+
+  private void startWorkersInterval() {
+    workersChangedInInterval = false;
+    if (!workersInterval.isZero()) {
+      workersIntervalRunning = true;
+      timers.startSingleTimer(WorkersIntervalOver.INSTANCE, workersInterval);
+    }
   }
 
   /** Acts on the registry as last seen: tells the driver, plans a queued job. */

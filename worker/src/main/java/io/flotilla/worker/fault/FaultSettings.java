@@ -49,29 +49,10 @@ public record FaultSettings(
     }
   }
 
-  /** Settings that corrupt parameters (the default target). */
-  public FaultSettings(
-      FaultMode mode,
-      double rate,
-      long seed,
-      double noiseStddev,
-      double scaleFactor,
-      Duration delay,
-      double capabilityInflation) {
-    this(
-        mode,
-        rate,
-        seed,
-        noiseStddev,
-        scaleFactor,
-        delay,
-        capabilityInflation,
-        FaultTarget.PARAMETERS);
-  }
-
   /** Settings of a correct worker. */
   public static FaultSettings none() {
-    return new FaultSettings(FaultMode.NONE, 1.0, 0, 0.1, 10, Duration.ofSeconds(5), 8);
+    return new FaultSettings(
+        FaultMode.NONE, 1.0, 0, 0.1, 10, Duration.ofSeconds(5), 8, FaultTarget.PARAMETERS);
   }
 
   /** The same settings with another mode. */

@@ -143,7 +143,8 @@ class FaultInjectorTest {
   @Test
   void rateIsTheShareOfTasksCorruptedAndTheSeedMakesItReproducible() {
     FaultSettings settings =
-        new FaultSettings(FaultMode.ZEROS, 0.3, 42, 0.1, 10, Duration.ofSeconds(1), 8);
+        new FaultSettings(
+            FaultMode.ZEROS, 0.3, 42, 0.1, 10, Duration.ofSeconds(1), 8, FaultTarget.PARAMETERS);
     FaultInjector a = new FaultInjector(settings, s -> {}, d -> {});
     FaultInjector b = new FaultInjector(settings, s -> {}, d -> {});
     int fired = 0;
