@@ -111,10 +111,28 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       implements Internal {}
 
   private record InternalUpdated(
-      Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>> r,
-      ActorRef<StatusReply<Done>> replyTo,
-      String description)
+      Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>> r, Write write)
       implements Internal {}
+
+  /**
+   * One change to the registry, written as one update per shard it touches: answered and, when some
+   * shard's write was not confirmed, logged once, after the last of them.
+   */
+  private static final class Write {
+    final String description;
+    final ActorRef<StatusReply<Done>> replyTo;
+    final int writes;
+    int outstanding;
+    int unconfirmed;
+    String reason;
+
+    Write(String description, ActorRef<StatusReply<Done>> replyTo, int writes) {
+      this.description = description;
+      this.replyTo = replyTo;
+      this.writes = writes;
+      this.outstanding = writes;
+    }
+  }
 
   private record MemberRemovedEvent(ClusterEvent.MemberRemoved event) implements Internal {}
 
@@ -204,7 +222,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                 Replicator.writeLocal(),
                 replyTo,
                 map -> map.put(self, caps.workerId(), caps)),
-        (r, e) -> new InternalUpdated(r, cmd.replyTo(), "register " + caps.workerId()));
+        (r, e) ->
+            new InternalUpdated(r, new Write("register " + caps.workerId(), cmd.replyTo(), 1)));
     return this;
   }
 
@@ -213,25 +232,21 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     return this;
   }
 
-  /** One write per shard concerned; {@code replyTo} (if any) gets the answer of the last. */
+  /** One write per shard concerned; {@code replyTo} (if any) is answered when all are done. */
   private void removeEntries(
       Set<String> workerIds, ActorRef<StatusReply<Done>> replyTo, String description) {
     Map<Key<LWWMap<String, WorkerCapabilities>>, Set<String>> byKey = new java.util.HashMap<>();
     for (String id : workerIds) {
       byKey.computeIfAbsent(keyOf(id, shards), k -> new HashSet<>()).add(id);
     }
-    int left = byKey.size();
+    Write write = new Write(description, replyTo, byKey.size());
     for (var e : byKey.entrySet()) {
-      left--;
-      removeEntries(e.getKey(), e.getValue(), left == 0 ? replyTo : null, description);
+      removeEntries(e.getKey(), e.getValue(), write);
     }
   }
 
   private void removeEntries(
-      Key<LWWMap<String, WorkerCapabilities>> key,
-      Set<String> workerIds,
-      ActorRef<StatusReply<Done>> replyTo,
-      String description) {
+      Key<LWWMap<String, WorkerCapabilities>> key, Set<String> workerIds, Write write) {
     ReplicatorAsks.update(
         getContext(),
         writeTimeout,
@@ -250,7 +265,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                   }
                   return result;
                 }),
-        (r, e) -> new InternalUpdated(r, replyTo, description));
+        (r, e) -> new InternalUpdated(r, write));
   }
 
   private Behavior<Command> onGetWorkers(GetWorkers cmd) {
@@ -303,26 +318,35 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   }
 
   private Behavior<Command> onUpdated(InternalUpdated msg) {
-    boolean ok = msg.r() instanceof Replicator.UpdateSuccess<?>;
+    Write write = msg.write();
+    write.outstanding--;
+    if (!(msg.r() instanceof Replicator.UpdateSuccess<?>)) {
+      write.unconfirmed++;
+      write.reason =
+          msg.r() == null ? "no answer from the replicator" : msg.r().getClass().getSimpleName();
+    }
+    if (write.outstanding > 0) {
+      return this;
+    }
+    boolean ok = write.unconfirmed == 0;
     if (!ok) {
       getContext()
           .getLog()
           .warn(
-              "Worker registry: {} was applied locally but not confirmed by a majority within {}"
-                  + " ({}); it spreads by gossip",
-              msg.description(),
+              "Worker registry: {} was applied locally but {} of its {} shard writes were not"
+                  + " confirmed by a majority within {} ({}); it spreads by gossip",
+              write.description,
+              write.unconfirmed,
+              write.writes,
               writeTimeout,
-              msg.r() == null
-                  ? "no answer from the replicator"
-                  : msg.r().getClass().getSimpleName());
+              write.reason);
     }
-    if (msg.replyTo() != null) {
-      msg.replyTo()
-          .tell(
-              ok
-                  ? StatusReply.ack()
-                  : StatusReply.error(
-                      msg.description() + " not confirmed by a majority within " + writeTimeout));
+    if (write.replyTo != null) {
+      write.replyTo.tell(
+          ok
+              ? StatusReply.ack()
+              : StatusReply.error(
+                  write.description + " not confirmed by a majority within " + writeTimeout));
     }
     return this;
   }
@@ -362,7 +386,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     }
     if (!stale.isEmpty()) {
       getContext().getLog().info("Worker registry: removing {} of departed members", stale);
-      removeEntries(stale, null, "prune " + stale);
+      removeEntries(stale, null, "pruning " + stale.size() + " entries of departed members");
     }
   }
 
