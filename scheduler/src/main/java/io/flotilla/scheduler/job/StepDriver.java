@@ -1080,6 +1080,9 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private void runStep() {
     if (step >= totalSteps) {
+      // Only a driver that resumed a job whose last step was journaled gets here: the receipts
+      // of its steps may have gone to a manager that crashed, so they are asked for again.
+      requestReceipts();
       phase = Phase.FINISHING;
       manager.tell(new Finished());
       return;
