@@ -97,8 +97,12 @@ public final class LoadTestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-        .setLevel(Level.WARN);
+    String logLevel = System.getenv("FLOTILLA_LOG_LEVEL");
+    if (logLevel == null || logLevel.isBlank()) {
+      // Warnings only, unless asked for more: thousands of workers' info lines bury the progress.
+      ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+          .setLevel(Level.WARN);
+    }
     Scenario s = Scenario.parse(scenario);
     ScenarioParameters base = s.parameters(smoke ? Scenario.Size.SMOKE : Scenario.Size.FULL);
     ScenarioParameters.Builder b = base.toBuilder();
