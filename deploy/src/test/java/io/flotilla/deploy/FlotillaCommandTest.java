@@ -170,6 +170,20 @@ class FlotillaCommandTest {
   }
 
   @Test
+  void badLoadTestOptionsAreBadUsageNamingWhatIsAllowed() {
+    assertThat(FlotillaCommand.execute("loadtest", "stedy")).isEqualTo(2);
+    assertThat(FlotillaCommand.execute("loadtest", "steady", "--duration", "abc")).isEqualTo(2);
+    assertThat(FlotillaCommand.execute("loadtest", "steady", "--warmup", "-5s")).isEqualTo(2);
+    assertThat(FlotillaCommand.execute("loadtest", "steady", "--faulty", "2")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown scenario 'stedy'; allowed: steady, burst, join")
+        .contains("--duration 'abc' is not a duration; allowed: a number and a unit")
+        .contains("--warmup and --duration must not be negative")
+        .contains("--faulty must be in 0..1, was 2.0")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   void statusShowsQuarantinedWorkersWithTheReason() throws Exception {
     FlotillaNode seed =
         FlotillaNode.start(

@@ -10,6 +10,12 @@ import java.util.concurrent.atomic.LongAdder;
  * What a scenario measures, recorded from many threads: task dispatches (a {@code RunStep} order
  * arriving at a simulated worker) and their latency, per second of the run, and the gauges and
  * events the report charts. Latencies are kept as samples, so percentiles are exact.
+ *
+ * <p>The summary figures (dispatches per second, step-to-step latency percentiles) describe the
+ * <em>measured window</em>: the whole seconds between {@link #measureFrom} and {@link
+ * #measureUntil}, so that a warm-up (the JIT compiling the scheduler's code, the first placements)
+ * and the drain at the end do not blur what the cluster sustains. The per-second series keep every
+ * second of the run.
  */
 public final class LoadMetrics {
 
@@ -39,8 +45,8 @@ public final class LoadMetrics {
   private final List<int[]> perSecondLatencyCounts = new ArrayList<>();
   private final List<long[]> perSecondCounters = new ArrayList<>();
   private final List<Recovery> recoveries = new ArrayList<>();
-  private long[] stepLatencies = new long[1 << 16];
-  private int stepLatencyCount;
+  private int measuredFrom;
+  private int measuredUntil = Integer.MAX_VALUE;
   private long[] checkpointLatencies = new long[1024];
   private int checkpointLatencyCount;
   private long[] startLatencies = new long[1024];
@@ -51,7 +57,35 @@ public final class LoadMetrics {
 
   /** Starts the clock of the run now. */
   public LoadMetrics() {
-    this.startNanos = System.nanoTime();
+    this(System.nanoTime());
+  }
+
+  /** A run whose clock started at {@code startNanos} ({@link System#nanoTime()}). */
+  LoadMetrics(long startNanos) {
+    this.startNanos = startNanos;
+  }
+
+  /**
+   * The measured window starts with the first whole second after {@code nanos}: earlier seconds are
+   * warm-up.
+   */
+  public synchronized void measureFrom(long nanos) {
+    measuredFrom = secondOf(nanos + 999_999_999L);
+  }
+
+  /** The measured window ends with the last whole second before {@code nanos}. */
+  public synchronized void measureUntil(long nanos) {
+    measuredUntil = Math.max(measuredFrom, secondOf(nanos));
+  }
+
+  /** The measured window's first second, counted from the start of the run. */
+  public synchronized int measuredFromSecond() {
+    return measuredFrom;
+  }
+
+  /** The second after the measured window's last, counted from the start of the run. */
+  public synchronized int measuredUntilSecond() {
+    return Math.min(measuredUntil, perSecondCounters.size());
   }
 
   /** Seconds since the run started. */
@@ -86,10 +120,6 @@ public final class LoadMetrics {
     long latency = Math.max(0, nowNanos - preceding.endNanos());
     switch (preceding.round()) {
       case STEP -> {
-        if (stepLatencyCount == stepLatencies.length) {
-          stepLatencies = Arrays.copyOf(stepLatencies, stepLatencies.length * 2);
-        }
-        stepLatencies[stepLatencyCount++] = latency;
         long[] l = perSecondLatencies.get(s);
         int[] n = perSecondLatencyCounts.get(s);
         if (n[0] == l.length) {
@@ -179,9 +209,42 @@ public final class LoadMetrics {
     return List.copyOf(recoveries);
   }
 
-  /** Percentile {@code q} (0..1) of the step-to-step dispatch latency, in milliseconds. */
+  /**
+   * Percentile {@code q} (0..1) of the step-to-step dispatch latency in the measured window, in
+   * milliseconds.
+   */
   public synchronized double stepLatencyMillis(double q) {
-    return percentile(stepLatencies, stepLatencyCount, q);
+    int from = measuredFrom;
+    int until = measuredUntilSecond();
+    int count = 0;
+    for (int s = from; s < until; s++) {
+      count += perSecondLatencyCounts.get(s)[0];
+    }
+    long[] all = new long[count];
+    int at = 0;
+    for (int s = from; s < until; s++) {
+      int n = perSecondLatencyCounts.get(s)[0];
+      System.arraycopy(perSecondLatencies.get(s), 0, all, at, n);
+      at += n;
+    }
+    return percentile(all, count, q);
+  }
+
+  /**
+   * Task dispatches per second in the measured window: of its seconds that saw any (a burst, or a
+   * join, dispatches nothing while jobs queue).
+   */
+  public synchronized double dispatchesPerSecond() {
+    long total = 0;
+    int active = 0;
+    for (int s = measuredFrom; s < measuredUntilSecond(); s++) {
+      long n = perSecondCounters.get(s)[0];
+      if (n > 0) {
+        total += n;
+        active++;
+      }
+    }
+    return active == 0 ? 0 : (double) total / active;
   }
 
   /** Percentile {@code q} of the latency of the first step after the stages were prepared. */
@@ -203,9 +266,13 @@ public final class LoadMetrics {
     return percentile(perSecondLatencies.get(s), perSecondLatencyCounts.get(s)[0], q);
   }
 
-  /** Number of step-to-step latency samples. */
+  /** Number of step-to-step latency samples in the measured window. */
   public synchronized int stepLatencySamples() {
-    return stepLatencyCount;
+    int count = 0;
+    for (int s = measuredFrom; s < measuredUntilSecond(); s++) {
+      count += perSecondLatencyCounts.get(s)[0];
+    }
+    return count;
   }
 
   /** The run second by second. */

@@ -140,16 +140,30 @@ public final class LoadReport {
     rows.add(row("simulated step time", "%s", p.compute()));
     rows.add(row("jobs by phase at the end", "%s", r.jobsByPhase()));
     rows.add(row("time for the workers to join the registry", "%.1f s", r.joinSeconds()));
-    rows.add(row("task dispatches", "%,d", m.dispatches()));
+    rows.add(row("task dispatches (whole run)", "%,d", m.dispatches()));
     rows.add(
         row(
-            "task dispatches per second (mean of active seconds)",
+            "measured window",
+            "seconds %d to %d of the run (after a %d s warm-up%s)",
+            m.measuredFromSecond(),
+            m.measuredUntilSecond(),
+            p.warmup().toSeconds(),
+            r.scenario() == Scenario.BURST || r.scenario() == Scenario.JOIN
+                ? ", drain included"
+                : "; the drain excluded"));
+    rows.add(
+        row(
+            "task dispatches per second (mean of the window's active seconds)",
             "%,.0f",
             r.dispatchesPerSecond()));
-    rows.add(row("task dispatches per second (best second)", "%,d", r.peakDispatchesPerSecond()));
     rows.add(
         row(
-            "dispatch latency step to step p50 / p90 / p99 / p99.9",
+            "task dispatches per second (best second of the window)",
+            "%,d",
+            r.peakDispatchesPerSecond()));
+    rows.add(
+        row(
+            "dispatch latency step to step p50 / p90 / p99 / p99.9 (window)",
             "%.2f / %.2f / %.2f / %.2f ms (%,d samples)",
             m.stepLatencyMillis(0.5),
             m.stepLatencyMillis(0.9),

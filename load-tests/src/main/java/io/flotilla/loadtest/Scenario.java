@@ -75,6 +75,9 @@ public enum Scenario {
             workers,
             smoke ? 2 : 4,
             1,
+            // Full-size runs measure the cluster once the JIT has compiled its hot paths; a smoke
+            // run checks invariants, not numbers.
+            Duration.ofSeconds(smoke ? 0 : 20),
             Duration.ofSeconds(smoke ? 4 : 60),
             workers / 4,
             workers / 4,
@@ -97,65 +100,21 @@ public enum Scenario {
     ScenarioParameters.Builder b = base.toBuilder();
     return switch (this) {
       case STEADY -> b.build();
-      case BURST -> b.concurrentJobs(workers).duration(Duration.ZERO).build();
-      case JOIN -> withJoin(b.workers(smoke ? 200 : 10_000).hosts(smoke ? 2 : 8).build());
+      case BURST -> b.concurrentJobs(workers).warmup(Duration.ZERO).duration(Duration.ZERO).build();
+      case JOIN -> {
+        int joining = smoke ? 200 : 10_000;
+        yield b.workers(joining)
+            .concurrentJobs(Math.max(1, joining / 40))
+            .hosts(smoke ? 2 : 8)
+            .warmup(Duration.ZERO)
+            .joinDuringRun(true)
+            .build();
+      }
       case CHURN -> b.churnPerMinute(smoke ? 1.0 : 0.2).crashHosts(1).build();
       case FAULTY ->
           b.replicas(3).faulty(0.1, FaultMode.NOISE, 1.0).paid(true).checkpointEvery(5).build();
       case LEDGER_FLOOD -> b.paid(true).checkpointEvery(1).build();
-      case SCHEDULER_CRASH -> withCrashedScheduler(b.paid(true).build());
+      case SCHEDULER_CRASH -> b.paid(true).schedulers(2).crashScheduler(true).build();
     };
-  }
-
-  private static ScenarioParameters withJoin(ScenarioParameters p) {
-    return new ScenarioParameters(
-        p.workers(),
-        p.hosts(),
-        p.schedulers(),
-        p.duration(),
-        Math.max(1, p.workers() / 40),
-        p.burstJobs(),
-        p.stages(),
-        p.replicas(),
-        p.stepsPerJob(),
-        p.checkpointEvery(),
-        p.paid(),
-        p.compute(),
-        p.faultyShare(),
-        p.faultMode(),
-        p.faultRate(),
-        p.churnPerMinute(),
-        p.crashHosts(),
-        p.crashScheduler(),
-        true,
-        p.identities(),
-        p.drainTimeout(),
-        p.seed());
-  }
-
-  private static ScenarioParameters withCrashedScheduler(ScenarioParameters p) {
-    return new ScenarioParameters(
-        p.workers(),
-        p.hosts(),
-        2,
-        p.duration(),
-        p.concurrentJobs(),
-        p.burstJobs(),
-        p.stages(),
-        p.replicas(),
-        p.stepsPerJob(),
-        p.checkpointEvery(),
-        p.paid(),
-        p.compute(),
-        p.faultyShare(),
-        p.faultMode(),
-        p.faultRate(),
-        p.churnPerMinute(),
-        p.crashHosts(),
-        true,
-        p.joinDuringRun(),
-        p.identities(),
-        p.drainTimeout(),
-        p.seed());
   }
 }

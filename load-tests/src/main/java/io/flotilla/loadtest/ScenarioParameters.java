@@ -11,7 +11,9 @@ import java.util.Objects;
  * @param workers simulated workers at the start (the join scenario: that join during the run)
  * @param hosts volunteer host nodes the workers are spread over
  * @param schedulers scheduler nodes
- * @param duration how long jobs are submitted (then the run drains)
+ * @param warmup how long jobs run before the measured window starts (the scenario's events, such as
+ *     crashes, happen in the measured window); its seconds are charted but not summarised
+ * @param duration how long jobs are submitted after the warm-up (then the run drains)
  * @param concurrentJobs jobs kept in flight (steady, churn, faulty, flood, crash)
  * @param burstJobs jobs submitted at once at the start (burst)
  * @param stages pipeline stages per job
@@ -35,6 +37,7 @@ public record ScenarioParameters(
     int workers,
     int hosts,
     int schedulers,
+    Duration warmup,
     Duration duration,
     int concurrentJobs,
     int burstJobs,
@@ -56,7 +59,12 @@ public record ScenarioParameters(
     long seed) {
 
   public ScenarioParameters {
+    Objects.requireNonNull(warmup, "warmup");
     Objects.requireNonNull(duration, "duration");
+    if (warmup.isNegative() || duration.isNegative()) {
+      throw new IllegalArgumentException(
+          "--warmup and --duration must not be negative, were " + warmup + " and " + duration);
+    }
     Objects.requireNonNull(compute, "compute");
     Objects.requireNonNull(faultMode, "faultMode");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
@@ -108,6 +116,7 @@ public record ScenarioParameters(
     private int workers;
     private int hosts;
     private int schedulers;
+    private Duration warmup;
     private Duration duration;
     private int concurrentJobs;
     private int burstJobs;
@@ -133,6 +142,7 @@ public record ScenarioParameters(
       workers = p.workers;
       hosts = p.hosts;
       schedulers = p.schedulers;
+      warmup = p.warmup;
       duration = p.duration;
       concurrentJobs = p.concurrentJobs;
       burstJobs = p.burstJobs;
@@ -172,6 +182,11 @@ public record ScenarioParameters(
 
     public Builder schedulers(int n) {
       schedulers = n;
+      return this;
+    }
+
+    public Builder warmup(Duration d) {
+      warmup = d;
       return this;
     }
 
@@ -234,6 +249,16 @@ public record ScenarioParameters(
       return this;
     }
 
+    public Builder crashScheduler(boolean b) {
+      crashScheduler = b;
+      return this;
+    }
+
+    public Builder joinDuringRun(boolean b) {
+      joinDuringRun = b;
+      return this;
+    }
+
     public Builder identities(int n) {
       identities = n;
       return this;
@@ -255,6 +280,7 @@ public record ScenarioParameters(
           workers,
           hosts,
           schedulers,
+          warmup,
           duration,
           concurrentJobs,
           burstJobs,

@@ -37,22 +37,18 @@ public record ScenarioResult(
     return checks.stream().allMatch(Check::passed);
   }
 
-  /** Task dispatches per second over the time jobs were submitted and drained. */
+  /** Task dispatches per second in the measured window (see {@link LoadMetrics}). */
   public double dispatchesPerSecond() {
-    List<LoadMetrics.Second> seconds = metrics.seconds();
-    long total = 0;
-    int active = 0;
-    for (LoadMetrics.Second s : seconds) {
-      if (s.dispatches() > 0) {
-        total += s.dispatches();
-        active++;
-      }
-    }
-    return active == 0 ? 0 : (double) total / active;
+    return metrics.dispatchesPerSecond();
   }
 
-  /** The best whole second of dispatches. */
+  /** The best whole second of dispatches in the measured window. */
   public long peakDispatchesPerSecond() {
-    return metrics.seconds().stream().mapToLong(LoadMetrics.Second::dispatches).max().orElse(0);
+    List<LoadMetrics.Second> seconds = metrics.seconds();
+    long best = 0;
+    for (int s = metrics.measuredFromSecond(); s < metrics.measuredUntilSecond(); s++) {
+      best = Math.max(best, seconds.get(s).dispatches());
+    }
+    return best;
   }
 }

@@ -185,7 +185,9 @@ public final class ScenarioRunner {
 
       JobSpec spec = spec();
       long runStart = System.nanoTime();
+      long warmupNanos = p.warmup().toNanos();
       long durationNanos = p.duration().toNanos();
+      metrics.measureFrom(runStart + warmupNanos);
       // The scenario's workload.
       if (scenario == Scenario.BURST || scenario == Scenario.JOIN) {
         int n = scenario == Scenario.BURST ? p.burstJobs() : p.concurrentJobs();
@@ -201,8 +203,9 @@ public final class ScenarioRunner {
       // The run lasts its duration, and longer (up to the drain timeout) until the scenario's
       // crash has happened: a host crash waits for its workers to hold slots, which on a slow or
       // busy machine can come after the duration is over.
-      long crashDeadline = runStart + Math.max(durationNanos, p.drainTimeout().toNanos());
-      while (System.nanoTime() - runStart < durationNanos
+      long crashDeadline =
+          runStart + warmupNanos + Math.max(durationNanos, p.drainTimeout().toNanos());
+      while (System.nanoTime() - runStart < warmupNanos + durationNanos
           || (p.crashHosts() > 0 && !crashedHosts && System.nanoTime() < crashDeadline)) {
         if (scenario != Scenario.BURST && scenario != Scenario.JOIN) {
           long inFlight = jobs.values().stream().filter(v -> !v.phase().isTerminal()).count();
@@ -222,7 +225,7 @@ public final class ScenarioRunner {
             churnOne(cluster, random, sim, newProfile.get());
           }
         }
-        boolean half = now - runStart > durationNanos / 2;
+        boolean half = now - runStart > warmupNanos + durationNanos / 2;
         if (half && !crashedHosts && p.crashHosts() > 0 && sim.heldSlots() > 0) {
           // Crash the hosts whose workers hold the most slots, so that the loss is felt.
           crashedHosts = true;
@@ -242,6 +245,10 @@ public final class ScenarioRunner {
           cluster.schedulers().get(0).node().crash();
         }
         probe.expectNoMessage(Duration.ofMillis(200));
+      }
+      if (scenario != Scenario.BURST && scenario != Scenario.JOIN) {
+        // Jobs were kept in flight until now; the drain that follows runs fewer and fewer.
+        metrics.measureUntil(System.nanoTime());
       }
       // Drain: every job submitted must end, unless no scheduler node is left to end them.
       long drainEnd = System.nanoTime() + p.drainTimeout().toNanos();

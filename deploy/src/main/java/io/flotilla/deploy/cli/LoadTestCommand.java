@@ -44,7 +44,16 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--hosts", description = "Volunteer host nodes the workers are spread over.")
   Integer hosts;
 
-  @Option(names = "--duration", description = "How long jobs are submitted, e.g. 60s or 2m.")
+  @Option(
+      names = "--warmup",
+      description =
+          "How long jobs run before the measured window opens, e.g. 20s (full size: 20s, smoke:"
+              + " 0s). Its seconds are charted, not summarised.")
+  String warmup;
+
+  @Option(
+      names = "--duration",
+      description = "How long jobs are submitted after the warm-up, e.g. 60s or 2m.")
   String duration;
 
   @Option(names = "--jobs", description = "Jobs in flight (burst: jobs submitted at once).")
@@ -103,7 +112,25 @@ public final class LoadTestCommand implements Callable<Integer> {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
           .setLevel(Level.WARN);
     }
-    Scenario s = Scenario.parse(scenario);
+    Scenario s;
+    ScenarioParameters parameters;
+    try {
+      s = Scenario.parse(scenario);
+      parameters = parameters(s);
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    }
+    ScenarioResult result =
+        new ScenarioRunner(s, parameters, ConfigFactory.empty(), System.err).run();
+    Path report = LoadReport.write(result, out.resolve(s.cliName()));
+    System.out.println(java.nio.file.Files.readString(report));
+    System.out.println("Report: " + report.toAbsolutePath() + " (and report.html)");
+    return result.passed() ? 0 : 1;
+  }
+
+  /** The scenario's defaults at the size asked for, changed by the options given. */
+  private ScenarioParameters parameters(Scenario s) {
     ScenarioParameters base = s.parameters(smoke ? Scenario.Size.SMOKE : Scenario.Size.FULL);
     ScenarioParameters.Builder b = base.toBuilder();
     if (workers != null) {
@@ -112,8 +139,11 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (hosts != null) {
       b.hosts(hosts);
     }
+    if (warmup != null) {
+      b.warmup(parseDuration("--warmup", warmup));
+    }
     if (duration != null) {
-      b.duration(parseDuration(duration));
+      b.duration(parseDuration("--duration", duration));
     }
     if (jobs != null) {
       b.concurrentJobs(jobs);
@@ -154,16 +184,18 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (seed != null) {
       b.seed(seed);
     }
-    ScenarioParameters parameters = b.build();
-    ScenarioResult result =
-        new ScenarioRunner(s, parameters, ConfigFactory.empty(), System.err).run();
-    Path report = LoadReport.write(result, out.resolve(s.cliName()));
-    System.out.println(java.nio.file.Files.readString(report));
-    System.out.println("Report: " + report.toAbsolutePath() + " (and report.html)");
-    return result.passed() ? 0 : 1;
+    return b.build();
   }
 
-  private static Duration parseDuration(String text) {
-    return ConfigFactory.parseString("d = " + text).getDuration("d");
+  private static Duration parseDuration(String option, String text) {
+    try {
+      return ConfigFactory.parseString("d = \"" + text.replace("\"", "") + "\"").getDuration("d");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException(
+          option
+              + " '"
+              + text
+              + "' is not a duration; allowed: a number and a unit, e.g. 90s or 2m");
+    }
   }
 }
