@@ -411,8 +411,10 @@ public final class ScenarioRunner {
       pending.remove(ticket);
       return;
     }
+    // The ticket is the idempotency key: a submission retried after an answer that was lost
+    // (its scheduler node crashed, the ask timed out) gets the job the first one created.
     s.jobs()
-        .submit(TEAM, spec)
+        .submit(TEAM, spec, ticket)
         .whenComplete(
             (view, error) -> {
               if (view != null) {

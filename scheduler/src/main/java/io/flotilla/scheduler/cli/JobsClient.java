@@ -54,7 +54,13 @@ final class JobsClient {
   }
 
   JsonNode call(String method, String path, String body) throws ApiException {
-    HttpRequest request =
+    return call(method, path, body, java.util.Map.of());
+  }
+
+  /** Like {@link #call(String, String, String)}, with {@code headers} added to the request. */
+  JsonNode call(String method, String path, String body, java.util.Map<String, String> headers)
+      throws ApiException {
+    HttpRequest.Builder builder =
         request(path)
             .timeout(Duration.ofSeconds(60))
             .header("Content-Type", "application/yaml")
@@ -62,8 +68,9 @@ final class JobsClient {
                 method,
                 body == null
                     ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body))
-            .build();
+                    : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(builder::header);
+    HttpRequest request = builder.build();
     HttpResponse<String> response;
     try {
       response = client.send(request, HttpResponse.BodyHandlers.ofString());

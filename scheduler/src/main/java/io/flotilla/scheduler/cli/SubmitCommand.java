@@ -38,6 +38,14 @@ public final class SubmitCommand implements Callable<Integer> {
   Path jobFile;
 
   @Option(
+      names = "--idempotency-key",
+      paramLabel = "KEY",
+      description =
+          "Submitting again with the same key (after a timeout, from a retrying script) returns"
+              + " the job the first submission created instead of creating another.")
+  String idempotencyKey;
+
+  @Option(
       names = "--follow",
       description = "Stay attached and print the job's state changes until it ends.")
   boolean follow;
@@ -65,7 +73,14 @@ public final class SubmitCommand implements Callable<Integer> {
     JobsClient client = new JobsClient(api);
     JsonNode job;
     try {
-      job = client.call("POST", "/jobs", text);
+      job =
+          client.call(
+              "POST",
+              "/jobs",
+              text,
+              idempotencyKey == null
+                  ? java.util.Map.of()
+                  : java.util.Map.of("Idempotency-Key", idempotencyKey));
     } catch (JobsClient.ApiException e) {
       err.println("submit failed: " + e.getMessage());
       if (e.body() != null && e.body().has("errors")) {

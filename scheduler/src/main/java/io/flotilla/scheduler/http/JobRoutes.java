@@ -105,7 +105,12 @@ public final class JobRoutes extends AllDirectives {
     return withSizeLimit(
         settings.maxBodyBytes(),
         () ->
-            entity(Unmarshaller.entityToString(), body -> completeWithFuture(submit(team, body))));
+            optionalHeaderValueByName(
+                "Idempotency-Key",
+                key ->
+                    entity(
+                        Unmarshaller.entityToString(),
+                        body -> completeWithFuture(submit(team, body, key.orElse(null))))));
   }
 
   private Route jobRoute(String team, String id) {
@@ -260,7 +265,7 @@ public final class JobRoutes extends AllDirectives {
     return Optional.ofNullable(found);
   }
 
-  private CompletionStage<HttpResponse> submit(String team, String body) {
+  private CompletionStage<HttpResponse> submit(String team, String body, String idempotencyKey) {
     JobSpec spec;
     try {
       spec = JobSpecParser.parse(body);
@@ -268,13 +273,19 @@ public final class JobRoutes extends AllDirectives {
       return CompletableFuture.completedFuture(
           json(StatusCodes.BAD_REQUEST, JobJson.specErrors(e.errors())));
     }
-    return jobs.submit(team, spec)
-        .handle(
-            (view, error) ->
-                error != null
-                    ? failure(error)
-                    : json(StatusCodes.CREATED, JobJson.write(JobJson.detail(view)))
-                        .addHeader(Location.create("/jobs/" + view.jobId())));
+    CompletionStage<JobView> submitted;
+    try {
+      submitted = jobs.submit(team, spec, idempotencyKey);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(
+          json(StatusCodes.BAD_REQUEST, JobJson.error("Idempotency-Key: " + e.getMessage())));
+    }
+    return submitted.handle(
+        (view, error) ->
+            error != null
+                ? failure(error)
+                : json(StatusCodes.CREATED, JobJson.write(JobJson.detail(view)))
+                    .addHeader(Location.create("/jobs/" + view.jobId())));
   }
 
   private CompletionStage<HttpResponse> list(String team) {

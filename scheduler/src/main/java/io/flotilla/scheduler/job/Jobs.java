@@ -105,7 +105,20 @@ public final class Jobs {
 
   /** Submits {@code spec} for {@code team} under a new job id; completes with its state. */
   public CompletionStage<JobView> submit(String team, JobSpec spec) {
-    String jobId = newJobId();
+    return submit(team, spec, null);
+  }
+
+  /**
+   * Submits {@code spec} for {@code team}; completes with its state. With an {@code idempotencyKey}
+   * the job id is derived from the team and the key, so a client that submits again after a timeout
+   * or a lost answer gets the job it already created, not a second one; the same key with another
+   * spec fails naming the job.
+   *
+   * @param idempotencyKey null for a new job id, else 1 to 128 printable ASCII characters
+   * @throws IllegalArgumentException when the key is not one
+   */
+  public CompletionStage<JobView> submit(String team, JobSpec spec, String idempotencyKey) {
+    String jobId = idempotencyKey == null ? newJobId() : jobIdFor(team, idempotencyKey);
     CompletionStage<JobView> submitted =
         sharding
             .entityRefFor(JobManager.TYPE_KEY, jobId)
@@ -149,6 +162,26 @@ public final class Jobs {
     return sharding
         .entityRefFor(JobManager.TYPE_KEY, jobId)
         .askWithStatus(replyTo -> new JobManager.Cancel(team, replyTo), settings.askTimeout());
+  }
+
+  /** The job id an idempotency key of {@code team} stands for. */
+  static String jobIdFor(String team, String idempotencyKey) {
+    if (idempotencyKey.isEmpty()
+        || idempotencyKey.length() > 128
+        || !idempotencyKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException(
+          "an idempotency key must be 1 to 128 printable ASCII characters without spaces");
+    }
+    byte[] digest;
+    try {
+      digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (team + "\n" + idempotencyKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+    return "j-" + java.util.HexFormat.of().formatHex(digest, 0, 6);
   }
 
   private static String newJobId() {

@@ -70,6 +70,12 @@ class JobsApiTest {
 
   private static HttpResponse<String> send(String method, String path, String token, String body)
       throws Exception {
+    return send(method, path, token, body, null);
+  }
+
+  private static HttpResponse<String> send(
+      String method, String path, String token, String body, String idempotencyKey)
+      throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url + path))
             .timeout(Duration.ofSeconds(30))
@@ -81,7 +87,40 @@ class JobsApiTest {
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
+    }
     return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aSubmissionRepeatedWithItsIdempotencyKeyGetsTheSameJob() throws Exception {
+    HttpResponse<String> first = send("POST", "/jobs", "token-a", spec, "retry-me-1");
+    assertThat(first.statusCode()).isEqualTo(201);
+    String id = JSON.readTree(first.body()).get("id").asText();
+    HttpResponse<String> again = send("POST", "/jobs", "token-a", spec, "retry-me-1");
+    assertThat(again.statusCode()).isEqualTo(201);
+    assertThat(JSON.readTree(again.body()).get("id").asText()).isEqualTo(id);
+    long listed = 0;
+    for (JsonNode j : JSON.readTree(send("GET", "/jobs", "token-a", null).body()).get("jobs")) {
+      listed += j.get("id").asText().equals(id) ? 1 : 0;
+    }
+    assertThat(listed).as("listed once").isEqualTo(1);
+
+    // Another team's key never names this team's job.
+    HttpResponse<String> otherTeam = send("POST", "/jobs", "token-b", spec, "retry-me-1");
+    assertThat(JSON.readTree(otherTeam.body()).get("id").asText()).isNotEqualTo(id);
+
+    HttpResponse<String> otherSpec =
+        send("POST", "/jobs", "token-a", spec.replace("steps: 3000", "steps: 3001"), "retry-me-1");
+    assertThat(otherSpec.statusCode()).isEqualTo(409);
+    assertThat(JSON.readTree(otherSpec.body()).get("error").asText())
+        .contains("job id " + id + " is already used by another submission");
+
+    HttpResponse<String> badKey = send("POST", "/jobs", "token-a", spec, "has space");
+    assertThat(badKey.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(badKey.body()).get("error").asText())
+        .contains("Idempotency-Key: an idempotency key must be 1 to 128 printable ASCII");
   }
 
   @Test
