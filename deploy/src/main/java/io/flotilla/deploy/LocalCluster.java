@@ -126,6 +126,13 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(
       Config base, int workerCount, boolean crashableWorkers, boolean withScheduler) {
+    if (!withScheduler) {
+      // No node plans jobs: every node keeps the registry (and the reputation) itself, so that
+      // the seed can still be asked who registered.
+      base =
+          ConfigFactory.parseString("flotilla.gossip.scheduler-state.role = \"\"")
+              .withFallback(base);
+    }
     FlotillaNode seed =
         FlotillaNode.start(
             NodeConfig.overrides().roles(Set.of(NodeRole.SEED)).httpEnabled(true).over(base));
@@ -288,46 +295,20 @@ public final class LocalCluster implements AutoCloseable {
     if (scheduler == null) {
       return true;
     }
-    // The scheduler plans on its own replica of the registry and reaches stage hosts through its
-    // receptionist: both must know every worker, with its data plane, before a job is submitted.
+    // The scheduler plans on its replica of the registry and reaches stage hosts through it: the
+    // replica must know every worker, with its data plane and stage host, before a job is
+    // submitted.
     FlotillaNode node = scheduler.node();
     while (System.nanoTime() < deadline) {
       java.util.Map<String, io.flotilla.protocol.worker.WorkerCapabilities> seen = registry(node);
       if (seen.keySet().equals(expected)
-          && seen.values().stream().allMatch(w -> w.dataPlane() != null)
-          && stageHosts(node) >= expected.size()) {
+          && seen.values().stream()
+              .allMatch(io.flotilla.protocol.worker.WorkerCapabilities::placeable)) {
         return true;
       }
       TimeUnit.MILLISECONDS.sleep(20);
     }
     return false;
-  }
-
-  /** Stage hosts the receptionist of {@code node} lists (0 when it does not answer in 5 s). */
-  private static int stageHosts(FlotillaNode node) {
-    int hosts = 0;
-    try {
-      for (var key : io.flotilla.protocol.task.StageHostCommand.SERVICE_KEYS) {
-        hosts +=
-            AskPattern
-                .<org.apache.pekko.actor.typed.receptionist.Receptionist.Command,
-                    org.apache.pekko.actor.typed.receptionist.Receptionist.Listing>
-                    ask(
-                        node.system().receptionist(),
-                        replyTo ->
-                            org.apache.pekko.actor.typed.receptionist.Receptionist.find(
-                                key, replyTo),
-                        Duration.ofSeconds(3),
-                        node.system().scheduler())
-                .toCompletableFuture()
-                .get(5, TimeUnit.SECONDS)
-                .getServiceInstances(key)
-                .size();
-      }
-      return hosts;
-    } catch (Exception e) {
-      return 0;
-    }
   }
 
   /** Waits until the seed's registry holds exactly {@code ids}. */

@@ -20,9 +20,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  *       leaving, exiting, down);
  *   <li>{@code flotilla_cluster_unreachable_members}: members this node's failure detector
  *       suspects;
- *   <li>{@code flotilla_workers{state}}: workers in this node's registry replica ({@code
- *       registered}) and, on nodes that hold the reputation replica (scheduler nodes, see {@link
- *       SchedulerState}), workers quarantined cluster-wide ({@code quarantined}).
+ *   <li>{@code flotilla_workers{state}}: on nodes that hold the registry and reputation replicas
+ *       (scheduler nodes, see {@link SchedulerState}), workers registered ({@code registered}) and
+ *       quarantined cluster-wide ({@code quarantined}).
  * </ul>
  *
  * Cluster gauges read Pekko's cached cluster state when scraped; the registry and reputation actors
@@ -66,15 +66,15 @@ public final class GossipMetrics implements Extension {
         .description("Members this node's failure detector considers unreachable")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("flotilla.workers", registeredWorkers, AtomicInteger::get)
-        .description("Workers by state: registered in this node's registry replica, quarantined")
-        .tag("state", "registered")
-        .strongReference(true)
-        .register(registry);
     if (SchedulerState.get(system).replicator().isPresent()) {
-      // Only nodes that hold the reputation replica know; elsewhere the gauge would read 0.
+      // Only nodes that hold the replicas know; elsewhere the gauges would read 0.
+      Gauge.builder("flotilla.workers", registeredWorkers, AtomicInteger::get)
+          .description("Workers by state: registered, quarantined")
+          .tag("state", "registered")
+          .strongReference(true)
+          .register(registry);
       Gauge.builder("flotilla.workers", quarantinedWorkers, AtomicInteger::get)
-          .description("Workers by state: registered in this node's registry replica, quarantined")
+          .description("Workers by state: registered, quarantined")
           .tag("state", "quarantined")
           .strongReference(true)
           .register(registry);
@@ -86,7 +86,7 @@ public final class GossipMetrics implements Extension {
     return ID.apply(system);
   }
 
-  /** Sets the number of workers in this node's registry replica. */
+  /** Sets the number of workers in the registry replica of this node. */
   public void registeredWorkers(int count) {
     registeredWorkers.set(count);
   }

@@ -4,12 +4,15 @@ import io.flotilla.protocol.ControlMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -34,20 +39,26 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * This node's view of the worker registry: worker id -&gt; {@link WorkerCapabilities}, held as
- * Distributed Data {@link LWWMap}s that every node replicates, split over {@code
- * flotilla.gossip.registry.shards} keys by worker id ({@link #keyOf}) so that a burst of
- * registrations never gossips or hashes the whole registry at once.
+ * The worker registry: worker id -&gt; {@link WorkerCapabilities}, held as Distributed Data {@link
+ * LWWMap}s split over {@code flotilla.gossip.registry.shards} keys by worker id ({@link #keyOf}) so
+ * that a burst of registrations never gossips or hashes the whole registry at once.
+ *
+ * <p>Only the nodes that plan jobs hold a replica: the nodes with {@code
+ * flotilla.gossip.scheduler-state.role} ({@link SchedulerState}), in that state's replicator.
+ * Replicating every volunteer's entry to every volunteer would cost each of N nodes the merge and
+ * serialisation of N entries, N times over. Every other node runs a {@link #proxy} that sends its
+ * workers' registrations to every replica it finds through the receptionist ({@link #SERVICE}),
+ * again to each replica that appears later (a scheduler node that started or restarted), and passes
+ * reads to one replica.
  *
  * <p>Workers {@link Register} themselves once they are Up and {@link Unregister} when they leave.
- * Entries of a node that crashes cannot be removed by that node, so every node removes the entries
- * whose {@code nodeAddress} is no longer a cluster member: at once when it sees {@code
+ * Entries of a node that crashes cannot be removed by that node, so every replica removes the
+ * entries whose {@code nodeAddress} is no longer a cluster member: at once when it sees {@code
  * MemberRemoved}, and in a periodic sweep for entries that arrive by gossip later. Removal is
- * idempotent in the CRDT, so several nodes doing it concurrently is harmless; no node is special,
- * so the crash of any one (the leader included) cannot leave stale entries behind.
+ * idempotent in the CRDT, so several replicas doing it concurrently is harmless; no node is
+ * special, so the crash of any one (the leader included) cannot leave stale entries behind.
  *
- * <p>Readers use {@link GetWorkers} for a snapshot of the local replica or {@link Subscribe} to get
- * every change.
+ * <p>Readers use {@link GetWorkers} for a snapshot or {@link SubscribeWorkers} to get every change.
  */
 public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Command> {
 
@@ -67,11 +78,12 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   public sealed interface Command extends ControlMessage {}
 
   /**
-   * Adds or replaces this node's worker entry. Replies {@code Done} once this node's replica holds
-   * it; it reaches the other nodes by delta propagation within a fraction of a second. A worker
-   * writes only its own entry, on its own node, so waiting for a majority would protect nothing (if
-   * this node is lost, so is the worker) and would cost every registration a round of messages to
-   * half the cluster: thousands of volunteers joining at once swamped the replicators so.
+   * Adds or replaces a worker entry. Replies {@code Done} once a replica holds it (through a proxy:
+   * once the first replica does; a proxy that knows no replica yet answers an error saying so, and
+   * sends the entry when one appears); it reaches the other replicas by delta propagation within a
+   * fraction of a second. The write is local to the replica: every proxy writes to every replica
+   * itself, and waiting for a majority would cost every registration a round of messages while
+   * thousands of volunteers join at once.
    */
   public record Register(WorkerCapabilities capabilities, ActorRef<StatusReply<Done>> replyTo)
       implements Command {
@@ -145,19 +157,194 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     INSTANCE
   }
 
-  /** Creates the registry for one node. */
-  public static Behavior<Command> create(GossipSettings settings) {
+  /** The replicas of the registry, as the receptionist lists them. */
+  public static final ServiceKey<Command> SERVICE =
+      ServiceKey.create(Command.class, "flotilla-worker-registry");
+
+  /**
+   * Creates the registry replica of a node that holds one, in {@code replicator} (see {@link
+   * SchedulerState}); it registers itself with the receptionist under {@link #SERVICE}.
+   */
+  public static Behavior<Command> create(
+      GossipSettings settings,
+      ActorRef<Replicator.Command> replicator,
+      Duration unexpectedAskTimeout) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    DistributedData.withReplicatorMessageAdapter(
-                        (ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>>
-                                adapter) -> new WorkerRegistry(ctx, adapter, timers, settings))));
+                    new WorkerRegistry(
+                        ctx,
+                        new ReplicatorMessageAdapter<>(ctx, replicator, unexpectedAskTimeout),
+                        replicator,
+                        timers,
+                        settings)));
+  }
+
+  /**
+   * The registry of a node that holds no replica: registrations reach every replica, now and as
+   * replicas appear; reads go to one replica (see {@link Proxy}).
+   */
+  public static Behavior<Command> proxy() {
+    return Behaviors.setup(Proxy::new);
+  }
+
+  private record ProxyReplicas(Receptionist.Listing listing) implements Internal {}
+
+  private record ProxyWritten(String what, StatusReply<Done> reply) implements Internal {}
+
+  /**
+   * The worker registry of a node that holds no replica (a volunteer's node, a seed): it keeps the
+   * registrations of this node's workers and writes each to every replica the receptionist lists
+   * under {@link #SERVICE}, and to every replica that appears later, so that a scheduler node that
+   * starts (or restarts with an empty registry) learns of the workers that are already there.
+   * Entries of this node's workers are removed by the replicas when the node leaves the cluster; an
+   * {@link Unregister} removes one at once.
+   *
+   * <p>Reads and subscriptions go to one replica (the same on every node while the set of replicas
+   * is stable). While no replica is known, reads answer an empty registry, subscribers get an empty
+   * registry and are subscribed to the first replica that appears, and a registration is answered
+   * with an error that says it is kept and will be sent.
+   */
+  private static final class Proxy extends AbstractBehavior<Command> {
+
+    private static final String NO_REPLICA =
+        "no node that keeps the worker registry (role flotilla.gossip.scheduler-state.role) is in"
+            + " the cluster yet; the registration is kept and sent when one joins";
+
+    /** This node's workers' entries, written to every replica. */
+    private final Map<String, WorkerCapabilities> local = new LinkedHashMap<>();
+
+    private final Set<ActorRef<Command>> replicas = new HashSet<>();
+    private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
+    private final ActorRef<StatusReply<Done>> quiet;
+    private ActorRef<Command> target;
+
+    private Proxy(ActorContext<Command> context) {
+      super(context);
+      // Answers of the replicas that are not the caller's: a failure there is only logged.
+      this.quiet =
+          context.messageAdapter(
+              statusReplyClass(), reply -> new ProxyWritten("a registry write", reply));
+      context
+          .getSystem()
+          .receptionist()
+          .tell(
+              Receptionist.subscribe(
+                  SERVICE, context.messageAdapter(Receptionist.Listing.class, ProxyReplicas::new)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<StatusReply<Done>> statusReplyClass() {
+      return (Class<StatusReply<Done>>) (Class<?>) StatusReply.class;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(ProxyReplicas.class, this::onReplicas)
+          .onMessage(ProxyWritten.class, this::onWritten)
+          .onMessage(Register.class, this::onRegister)
+          .onMessage(Unregister.class, this::onUnregister)
+          .onMessage(GetWorkers.class, this::onGetWorkers)
+          .onMessage(SubscribeWorkers.class, this::onSubscribe)
+          .onMessage(UnsubscribeWorkers.class, this::onUnsubscribe)
+          .build();
+    }
+
+    private Behavior<Command> onReplicas(ProxyReplicas msg) {
+      Set<ActorRef<Command>> listed = msg.listing().getServiceInstances(SERVICE);
+      for (ActorRef<Command> replica : listed) {
+        if (replicas.add(replica)) {
+          local.values().forEach(caps -> replica.tell(new Register(caps, quiet)));
+        }
+      }
+      replicas.retainAll(listed);
+      ActorRef<Command> chosen =
+          replicas.stream().min(Comparator.comparing(r -> r.path().toString())).orElse(null);
+      if (chosen != null && !chosen.equals(target)) {
+        if (target != null) {
+          for (ActorRef<Workers> s : subscribers) {
+            target.tell(new UnsubscribeWorkers(s));
+          }
+        }
+        subscribers.forEach(s -> chosen.tell(new SubscribeWorkers(s)));
+      }
+      target = chosen;
+      return this;
+    }
+
+    private Behavior<Command> onWritten(ProxyWritten msg) {
+      if (msg.reply().isError()) {
+        getContext()
+            .getLog()
+            .warn(
+                "Worker registry: {} failed: {}", msg.what(), msg.reply().getError().getMessage());
+      }
+      return this;
+    }
+
+    private Behavior<Command> onRegister(Register cmd) {
+      WorkerCapabilities caps = cmd.capabilities();
+      local.put(caps.workerId(), caps);
+      writeToAll(replyTo -> new Register(caps, replyTo), cmd.replyTo());
+      if (target == null && cmd.replyTo() != null) {
+        cmd.replyTo().tell(StatusReply.error(NO_REPLICA));
+      }
+      return this;
+    }
+
+    private Behavior<Command> onUnregister(Unregister cmd) {
+      local.remove(cmd.workerId());
+      writeToAll(replyTo -> new Unregister(cmd.workerId(), replyTo), cmd.replyTo());
+      if (target == null && cmd.replyTo() != null) {
+        cmd.replyTo().tell(StatusReply.ack()); // no replica holds it
+      }
+      return this;
+    }
+
+    /** Writes to every replica; the chosen one answers the caller, the others this proxy. */
+    private void writeToAll(
+        Function<ActorRef<StatusReply<Done>>, Command> write, ActorRef<StatusReply<Done>> replyTo) {
+      for (ActorRef<Command> replica : replicas) {
+        replica.tell(write.apply(replica.equals(target) && replyTo != null ? replyTo : quiet));
+      }
+    }
+
+    private Behavior<Command> onGetWorkers(GetWorkers cmd) {
+      if (target != null) {
+        target.tell(cmd);
+      } else {
+        cmd.replyTo().tell(new Workers(Map.of()));
+      }
+      return this;
+    }
+
+    private Behavior<Command> onSubscribe(SubscribeWorkers cmd) {
+      if (subscribers.add(cmd.subscriber())) {
+        getContext().watchWith(cmd.subscriber(), new UnsubscribeWorkers(cmd.subscriber()));
+      }
+      if (target != null) {
+        target.tell(cmd);
+      } else {
+        cmd.subscriber().tell(new Workers(Map.of()));
+      }
+      return this;
+    }
+
+    private Behavior<Command> onUnsubscribe(UnsubscribeWorkers cmd) {
+      subscribers.remove(cmd.subscriber());
+      if (target != null) {
+        target.tell(cmd);
+      }
+      return this;
+    }
   }
 
   private final ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>> replicator;
+  private final ActorRef<Replicator.Command> replicatorRef;
   private final SelfUniqueAddress self;
+  private final org.apache.pekko.actor.typed.ActorRefResolver resolver;
   private final Cluster cluster;
   private final Duration writeTimeout;
   private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
@@ -171,11 +358,14 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   private WorkerRegistry(
       ActorContext<Command> context,
       ReplicatorMessageAdapter<Command, LWWMap<String, WorkerCapabilities>> replicator,
+      ActorRef<Replicator.Command> replicatorRef,
       TimerScheduler<Command> timers,
       GossipSettings settings) {
     super(context);
     this.replicator = replicator;
+    this.replicatorRef = replicatorRef;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.resolver = org.apache.pekko.actor.typed.ActorRefResolver.get(context.getSystem());
     this.cluster = Cluster.get(context.getSystem());
     this.writeTimeout = settings.registryWriteTimeout();
     this.metrics = GossipMetrics.get(context.getSystem());
@@ -192,6 +382,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                 context.messageAdapter(ClusterEvent.MemberRemoved.class, MemberRemovedEvent::new),
                 ClusterEvent.MemberRemoved.class));
     timers.startTimerWithFixedDelay(Prune.INSTANCE, settings.registryPruneInterval());
+    context.getSystem().receptionist().tell(Receptionist.register(SERVICE, context.getSelf()));
   }
 
   @Override
@@ -212,8 +403,17 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   private Behavior<Command> onRegister(Register cmd) {
     WorkerCapabilities caps = cmd.capabilities();
+    String misplaced = misplacedStageHost(caps);
+    if (misplaced != null) {
+      getContext().getLog().warn("Worker registry: refused {}: {}", caps.workerId(), misplaced);
+      if (cmd.replyTo() != null) {
+        cmd.replyTo().tell(StatusReply.error(misplaced));
+      }
+      return this;
+    }
     ReplicatorAsks.update(
         getContext(),
+        replicatorRef,
         writeTimeout,
         (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> replyTo) ->
             new Replicator.Update<>(
@@ -225,6 +425,27 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         (r, e) ->
             new InternalUpdated(r, new Write("register " + caps.workerId(), cmd.replyTo(), 1)));
     return this;
+  }
+
+  /**
+   * Why {@code caps} names a stage host that is not on the worker's own node, or null when it is
+   * (or names none): job managers send that actor the worker's orders, so an entry must not point
+   * them at another node's actors.
+   */
+  private String misplacedStageHost(WorkerCapabilities caps) {
+    if (caps.stageHost() == null) {
+      return null;
+    }
+    String host = resolver.toSerializationFormat(caps.stageHost());
+    if (host.startsWith(caps.nodeAddress() + "/")) {
+      return null;
+    }
+    return "the stage host "
+        + host
+        + " of worker "
+        + caps.workerId()
+        + " is not on the worker's node "
+        + caps.nodeAddress();
   }
 
   private Behavior<Command> onUnregister(Unregister cmd) {
@@ -249,6 +470,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       Key<LWWMap<String, WorkerCapabilities>> key, Set<String> workerIds, Write write) {
     ReplicatorAsks.update(
         getContext(),
+        replicatorRef,
         writeTimeout,
         (ActorRef<Replicator.UpdateResponse<LWWMap<String, WorkerCapabilities>>> r) ->
             new Replicator.Update<>(

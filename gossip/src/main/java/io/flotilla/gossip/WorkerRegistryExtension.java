@@ -8,7 +8,8 @@ import org.apache.pekko.actor.typed.Props;
 
 /**
  * Gives every part of a node (worker agent, scheduler, HTTP routes) the node's one {@link
- * WorkerRegistry} actor.
+ * WorkerRegistry} actor: a replica on nodes that keep the scheduler state ({@link SchedulerState}),
+ * a proxy to the replicas elsewhere.
  */
 public final class WorkerRegistryExtension implements Extension {
 
@@ -25,9 +26,15 @@ public final class WorkerRegistryExtension implements Extension {
 
   private WorkerRegistryExtension(ActorSystem<?> system) {
     GossipSettings settings = GossipSettings.create(system.settings().config());
+    SchedulerState state = SchedulerState.get(system);
     this.registry =
         system.systemActorOf(
-            WorkerRegistry.create(settings), "flotillaWorkerRegistry", Props.empty());
+            state
+                .replicator()
+                .map(r -> WorkerRegistry.create(settings, r, state.unexpectedAskTimeout()))
+                .orElseGet(WorkerRegistry::proxy),
+            "flotillaWorkerRegistry",
+            Props.empty());
   }
 
   /** The extension of {@code system}, started on first use. */
@@ -35,7 +42,7 @@ public final class WorkerRegistryExtension implements Extension {
     return ID.apply(system);
   }
 
-  /** The node's registry actor. */
+  /** The node's registry actor: its replica, or its proxy to the replicas. */
   public ActorRef<WorkerRegistry.Command> registry() {
     return registry;
   }

@@ -52,9 +52,11 @@ class GossipSerializationTest {
     TestProbe<ReputationRegistry.Reputations> reputations = kit.createTestProbe();
     WorkerReputation rep =
         new WorkerReputation("w1", 3, 10, 3, 14, true, "3 invalid results", 1_700_000_000_000L);
+    TestProbe<io.flotilla.protocol.task.StageHostCommand> host = kit.createTestProbe();
     List<Object> samples =
         List.of(
             new WorkerRegistry.Register(caps, acks.ref()),
+            new WorkerRegistry.Register(caps.withStageHost(host.ref()), acks.ref()),
             new WorkerRegistry.Unregister("w1", acks.ref()),
             new WorkerRegistry.GetWorkers(workers.ref()),
             new WorkerRegistry.SubscribeWorkers(workers.ref()),

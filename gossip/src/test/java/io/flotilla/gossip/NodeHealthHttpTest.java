@@ -12,10 +12,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -66,18 +64,14 @@ class NodeHealthHttpTest {
     seed =
         FlotillaNode.start(
             NodeConfig.overrides()
-                .roles(Set.of(NodeRole.SEED))
+                .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
                 .port(seedPort)
                 .httpEnabled(true)
                 .over(GossipTesting.base()));
     assertThat(worker.awaitUp(Duration.ofSeconds(20))).isTrue();
     assertThat(get(worker, "/health/ready").statusCode()).isEqualTo(200);
 
-    TestProbe<StatusReply<Done>> ack = TestProbe.create(worker.system());
-    worker
-        .registry()
-        .tell(new WorkerRegistry.Register(GossipTesting.capabilities("w-http", worker), ack.ref()));
-    assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
+    GossipTesting.register(worker, GossipTesting.capabilities("w-http", worker));
 
     ObjectMapper json = new ObjectMapper();
     TestProbe<Object> waiter = TestProbe.create(seed.system());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.protocol.task.StageHostCommand;
+import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,12 +14,19 @@ import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** One seed and three workers in one JVM on loopback, each with its own registry replica. */
+/**
+ * A scheduler node holding the registry replica and worker nodes whose proxies write to it, in one
+ * JVM on loopback.
+ */
 @ExtendWith(LogCapturingExtension.class)
 class WorkerRegistryClusterTest {
 
@@ -41,7 +50,7 @@ class WorkerRegistryClusterTest {
 
   @Test
   void registryConvergesDropsACrashedWorkerAndTakesBackItsRestart() throws Exception {
-    FlotillaNode seed = start(GossipTesting.seed());
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
     FlotillaNode w1 = start(GossipTesting.crashable(NodeRole.WORKER, seed.port(), 0));
     FlotillaNode w2 = start(GossipTesting.crashable(NodeRole.WORKER, seed.port(), 0));
     FlotillaNode w3 = start(GossipTesting.crashable(NodeRole.WORKER, seed.port(), 0));
@@ -76,7 +85,7 @@ class WorkerRegistryClusterTest {
 
   @Test
   void aWorkerThatLeavesGracefullyIsRemovedByItsOwnUnregisterAndByTheOthers() throws Exception {
-    FlotillaNode seed = start(GossipTesting.seed());
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
     FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
     assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
     assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
@@ -96,8 +105,86 @@ class WorkerRegistryClusterTest {
   }
 
   @Test
-  void subscribersSeeEveryChange() throws Exception {
+  void onlyNodesThatKeepTheSchedulerStateHoldAReplica() throws Exception {
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
+    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
+    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(SchedulerState.get(seed.system()).replicator()).isPresent();
+    assertThat(SchedulerState.get(w1.system()).replicator()).isEmpty();
+    register(w1, "w1");
+    awaitWorkers(seed, Set.of("w1"), Duration.ofSeconds(10));
+    // The worker node's replicator holds no registry key: nothing was replicated there.
+    TestProbe<Replicator.GetResponse<LWWMap<String, WorkerCapabilities>>> read =
+        TestProbe.create(w1.system());
+    DistributedData.get(w1.system())
+        .replicator()
+        .tell(
+            new Replicator.Get<>(
+                WorkerRegistry.keyOf(
+                    "w1", GossipSettings.create(w1.system().settings().config()).registryShards()),
+                Replicator.readLocal(),
+                read.ref()));
+    assertThat(read.receiveMessage(Duration.ofSeconds(5))).isInstanceOf(Replicator.NotFound.class);
+  }
+
+  @Test
+  void aStageHostMustLiveOnTheWorkersOwnNode() throws Exception {
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
+    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
+    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    TestProbe<StageHostCommand> own = TestProbe.create(w1.system());
+    TestProbe<StageHostCommand> elsewhere = TestProbe.create(seed.system());
+
+    GossipTesting.register(w1, GossipTesting.capabilities("w1", w1).withStageHost(own.ref()));
+    awaitWorkers(seed, Set.of("w1"), Duration.ofSeconds(10));
+    ActorRef<StageHostCommand> listed = workers(seed).byId().get("w1").stageHost();
+    assertThat(listed.path().name()).isEqualTo(own.ref().path().name());
+    assertThat(listed.path().address()).isEqualTo(w1.address());
+
+    // An entry of a worker on w1 whose stage host is an actor on the scheduler node.
+    TestProbe<StatusReply<Done>> ack = TestProbe.create(seed.system());
+    seed.registry()
+        .tell(
+            new WorkerRegistry.Register(
+                GossipTesting.capabilities("w2", w1).withStageHost(elsewhere.ref()), ack.ref()));
+    assertThat(ack.receiveMessage(Duration.ofSeconds(5)).getError())
+        .hasMessageContaining("the stage host")
+        .hasMessageContaining("of worker w2 is not on the worker's node " + w1.address());
+    assertThat(workers(seed).byId()).doesNotContainKey("w2");
+  }
+
+  @Test
+  void registrationsReachASchedulerNodeThatJoinsLaterAndOneThatRestarts() throws Exception {
     FlotillaNode seed = start(GossipTesting.seed());
+    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
+    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    TestProbe<StatusReply<Done>> probe = TestProbe.create(w1.system());
+    w1.registry()
+        .tell(new WorkerRegistry.Register(GossipTesting.capabilities("early", w1), probe.ref()));
+    assertThat(probe.receiveMessage(Duration.ofSeconds(5)).getError())
+        .hasMessageContaining("no node that keeps the worker registry")
+        .hasMessageContaining("kept and sent when one joins");
+    assertThat(workers(w1).byId()).isEmpty();
+
+    FlotillaNode scheduler = start(GossipTesting.crashable(NodeRole.SCHEDULER, seed.port(), 0));
+    assertThat(scheduler.awaitUp(Duration.ofSeconds(20))).isTrue();
+    awaitWorkers(scheduler, Set.of("early"), Duration.ofSeconds(10));
+    awaitWorkers(w1, Set.of("early"), Duration.ofSeconds(10));
+
+    // A scheduler node that crashes and starts afresh has an empty replica: the proxies fill it.
+    scheduler.crash();
+    nodes.remove(scheduler);
+    FlotillaNode restarted = start(GossipTesting.joining(NodeRole.SCHEDULER, seed.port(), 0));
+    assertThat(restarted.awaitUp(Duration.ofSeconds(30))).isTrue();
+    awaitWorkers(restarted, Set.of("early"), Duration.ofSeconds(10));
+  }
+
+  @Test
+  void subscribersSeeEveryChange() throws Exception {
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
     assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
     TestProbe<WorkerRegistry.Workers> subscriber = TestProbe.create(seed.system());
     seed.registry().tell(new WorkerRegistry.SubscribeWorkers(subscriber.ref()));
@@ -122,12 +209,7 @@ class WorkerRegistryClusterTest {
   }
 
   private static void register(FlotillaNode node, String workerId) {
-    TestProbe<StatusReply<Done>> probe = TestProbe.create(node.system());
-    node.registry()
-        .tell(new WorkerRegistry.Register(GossipTesting.capabilities(workerId, node), probe.ref()));
-    assertThat(probe.receiveMessage(Duration.ofSeconds(5)).isSuccess())
-        .as("register %s", workerId)
-        .isTrue();
+    GossipTesting.register(node, GossipTesting.capabilities(workerId, node));
   }
 
   private static WorkerRegistry.Workers workers(FlotillaNode node) {

@@ -43,17 +43,16 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * A simulated volunteer: an actor that speaks the real worker protocol without running the engine.
  * It publishes real {@link WorkerCapabilities} (with a data-plane endpoint and the address of its
- * real {@link io.flotilla.protocol.identity.WorkerIdentity}) in the real worker registry, registers
- * as a stage host with the receptionist under {@link StageHostCommand#actorName}, and answers every
- * {@link StageHostCommand} as {@code io.flotilla.worker.task.StageHost} does: prepare (keep, build
- * or restore the slot, downloading and checking checkpoint shards), execute (a step report after a
- * compute time drawn from its {@link ComputeTime}), save a checkpoint (a shard uploaded with an
- * HTTP PUT), sign receipts (only for tasks it computed for the job), probe links, release.
+ * real {@link io.flotilla.protocol.identity.WorkerIdentity}, and itself as the worker's stage host)
+ * in the real worker registry, and answers every {@link StageHostCommand} as {@code
+ * io.flotilla.worker.task.StageHost} does: prepare (keep, build or restore the slot, downloading
+ * and checking checkpoint shards), execute (a step report after a compute time drawn from its
+ * {@link ComputeTime}), save a checkpoint (a shard uploaded with an HTTP PUT), sign receipts (only
+ * for tasks it computed for the job), probe links, release.
  *
  * <p>Its "parameters" after step s of stage k are a few numbers derived from (job, k, s), so honest
  * replicas of a stage report the same digest, as real ones do after the all-reduce. A faulty worker
@@ -179,13 +178,9 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
             new DataPlaneEndpoint("127.0.0.1", port, 0, 1),
             profile.identity().address(),
             Map.of("simulated", "true"),
-            System.currentTimeMillis());
+            System.currentTimeMillis(),
+            ctx.getSelf().<StageHostCommand>narrow());
     this.capabilities = faults.capabilities(honest);
-    ctx.getSystem()
-        .receptionist()
-        .tell(
-            Receptionist.register(
-                StageHostCommand.serviceKey(profile.workerId()), ctx.getSelf().narrow()));
     register();
   }
 
@@ -221,8 +216,8 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onRegistered(Registered r) {
-    // A write not confirmed by a majority in time is still applied locally and spreads by gossip;
-    // writing again would only add to the load that made it late.
+    // A registration no replica confirmed yet is kept by the host's registry proxy and written to
+    // every replica it finds; writing again would only add to the load that made it late.
     return this;
   }
 

@@ -4,6 +4,7 @@ import io.flotilla.engine.backend.BackendSelector;
 import io.flotilla.engine.backend.cuda.CudaBackend;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.ControlMessage;
+import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.protocol.worker.GpuInfo;
 import io.flotilla.protocol.worker.WorkerCapabilities;
@@ -28,8 +29,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * dispatcher; on a CUDA worker also cuBLAS sgemm on the GPU), waits until the node is Up, and
  * publishes the worker's {@link WorkerCapabilities} into the registry: its backend ({@code cpu} or
  * {@code cuda}) and, on CUDA, the GPU's model, memory and measured TFLOP/s. Later facts (the
- * data-plane endpoint once Aeron runs, the wallet address once the ledger key exists) are set with
- * {@link SetDataPlane} and {@link SetWalletAddress}, which re-publish the entry.
+ * data-plane endpoint once Aeron runs, the wallet address once the ledger key exists, the stage
+ * host once it started) are set with {@link SetDataPlane}, {@link SetWalletAddress} and {@link
+ * SetStageHost}, which re-publish the entry.
  */
 public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
 
@@ -41,6 +43,9 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
 
   /** Publishes the address this worker is paid at. */
   public record SetWalletAddress(String address) implements Command {}
+
+  /** Publishes the actor that runs this worker's stages, where job managers send their orders. */
+  public record SetStageHost(ActorRef<StageHostCommand> host) implements Command {}
 
   /** Asks for what the agent publishes; the reply's capabilities are null before publishing. */
   public record GetCapabilities(ActorRef<CurrentCapabilities> replyTo) implements Command {}
@@ -110,6 +115,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
   private long joinedAtEpochMs = -1;
   private DataPlaneEndpoint dataPlane;
   private String walletAddress;
+  private ActorRef<StageHostCommand> stageHost;
   private WorkerCapabilities published;
 
   private WorkerAgent(
@@ -174,6 +180,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
         .onMessage(Published.class, this::onPublished)
         .onMessage(SetDataPlane.class, this::onSetDataPlane)
         .onMessage(SetWalletAddress.class, this::onSetWalletAddress)
+        .onMessage(SetStageHost.class, this::onSetStageHost)
         .onMessage(GetCapabilities.class, this::onGetCapabilities)
         .build();
   }
@@ -231,6 +238,12 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
     return this;
   }
 
+  private Behavior<Command> onSetStageHost(SetStageHost cmd) {
+    stageHost = cmd.host();
+    publish();
+    return this;
+  }
+
   private Behavior<Command> onGetCapabilities(GetCapabilities cmd) {
     cmd.replyTo().tell(new CurrentCapabilities(published));
     return this;
@@ -241,7 +254,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
       getContext()
           .getLog()
           .warn(
-              "Worker {}: registry write not yet confirmed (it spreads by gossip): {}",
+              "Worker {}: registration not confirmed yet: {}",
               workerId,
               msg.failure().getMessage());
     }
@@ -266,7 +279,8 @@ public final class WorkerAgent extends AbstractBehavior<WorkerAgent.Command> {
                 dataPlane,
                 walletAddress,
                 settings.labels(),
-                joinedAtEpochMs));
+                joinedAtEpochMs,
+                stageHost));
     if (caps.equals(published)) {
       return;
     }

@@ -15,5 +15,6 @@ public final class WorkerAgentKryoRegistrar implements KryoRegistrar {
     r.add(3901, WorkerAgent.SetWalletAddress.class);
     r.add(3902, WorkerAgent.GetCapabilities.class);
     r.add(3903, WorkerAgent.CurrentCapabilities.class);
+    r.add(3904, WorkerAgent.SetStageHost.class);
   }
 }

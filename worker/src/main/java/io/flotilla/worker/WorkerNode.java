@@ -8,6 +8,7 @@ import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.identity.IdentitySettings;
 import io.flotilla.protocol.identity.WorkerIdentity;
+import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
 import io.flotilla.worker.fault.FaultInjector;
 import io.flotilla.worker.fault.FaultSettings;
@@ -176,11 +177,13 @@ public final class WorkerNode implements AutoCloseable {
               + " (set flotilla.identity.key-file or FLOTILLA_KEY_FILE)",
           e);
     }
-    node.system()
-        .systemActorOf(
-            StageHost.create(dataPlane, pipelineSettings, hostSettings, identity, faults),
-            "flotillaStageHost",
-            Props.empty());
+    ActorRef<StageHostCommand> host =
+        node.system()
+            .systemActorOf(
+                StageHost.create(dataPlane, pipelineSettings, hostSettings, identity, faults),
+                "flotillaStageHost",
+                Props.empty());
+    agent.tell(new WorkerAgent.SetStageHost(host));
     agent.tell(new WorkerAgent.SetWalletAddress(identity.address()));
     agent.tell(new WorkerAgent.SetDataPlane(dataPlane.endpoint()));
     return new WorkerNode(node, workerId, agent, dataPlane, faults);

@@ -42,7 +42,7 @@ class LyingWorkerNodeTest {
 
   @Test
   void aLyingWorkerPublishesInflatedCapabilitiesWithoutAnnouncingItself() throws Exception {
-    seed = FlotillaNode.start(GossipTesting.seed());
+    seed = FlotillaNode.start(GossipTesting.schedulerSeed());
     worker =
         WorkerNode.start(
             NodeConfig.overrides()

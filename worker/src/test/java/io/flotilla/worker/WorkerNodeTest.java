@@ -21,7 +21,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** A worker joins through a seed, measures itself and shows up in the seed's registry replica. */
+/**
+ * A worker joins through a seed that is also a scheduler node, measures itself and shows up, with
+ * its stage host, in the seed's registry replica.
+ */
 @ExtendWith(LogCapturingExtension.class)
 class WorkerNodeTest {
 
@@ -40,7 +43,7 @@ class WorkerNodeTest {
 
   @Test
   void workerPublishesMeasuredCapabilitiesUpdatesThemAndUnregistersOnLeave() throws Exception {
-    seed = FlotillaNode.start(GossipTesting.seed());
+    seed = FlotillaNode.start(GossipTesting.schedulerSeed());
     worker =
         WorkerNode.start(
             NodeConfig.overrides()
@@ -51,8 +54,10 @@ class WorkerNodeTest {
                 .set("flotilla.worker.data-plane.bind-address", "127.0.0.1")
                 .over(GossipTesting.base()));
 
-    WorkerCapabilities caps = awaitEntry(c -> c.cpuGflops() > 0 && c.dataPlane() != null);
+    WorkerCapabilities caps = awaitEntry(c -> c.cpuGflops() > 0 && c.placeable());
     assertThat(caps.dataPlane()).isEqualTo(worker.dataPlane().endpoint());
+    assertThat(caps.stageHost().path().address()).isEqualTo(worker.node().address());
+    assertThat(caps.stageHost().path().name()).isEqualTo("flotillaStageHost");
     assertThat(caps.dataPlane().port()).isPositive();
     assertThat(caps.workerId()).isEqualTo(worker.workerId()).startsWith("worker-127.0.0.1-");
     assertThat(caps.nodeAddress()).isEqualTo(worker.node().address().toString());
@@ -132,6 +137,8 @@ class WorkerNodeTest {
         List.of(
             new WorkerAgent.SetDataPlane(new DataPlaneEndpoint("10.0.0.1", 40000, 0, 1001)),
             new WorkerAgent.SetWalletAddress("0xabc"),
+            new WorkerAgent.SetStageHost(
+                TestProbe.<io.flotilla.protocol.task.StageHostCommand>create(seed.system()).ref()),
             new WorkerAgent.GetCapabilities(probe.ref()),
             new WorkerAgent.CurrentCapabilities(GossipTesting.capabilities("w", seed)));
     samples.forEach(s -> SerializationAssertions.assertRoundTrips(seed.system(), s));

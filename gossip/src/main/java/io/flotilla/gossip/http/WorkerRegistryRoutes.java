@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.gossip.WorkerRegistryExtension;
+import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -25,7 +26,12 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 public final class WorkerRegistryRoutes implements ManagementRouteProvider {
 
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      new ObjectMapper().addMixIn(WorkerCapabilities.class, WithoutStageHost.class);
+
+  /** The stage host is an actor reference for job managers, not something to show. */
+  @com.fasterxml.jackson.annotation.JsonIgnoreProperties({"stageHost"})
+  private interface WithoutStageHost {}
 
   private final ActorSystem<?> system;
 

@@ -4,38 +4,19 @@ import io.flotilla.protocol.ControlMessage;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Orders a job manager gives the stage host of a worker: the actor that keeps a worker's stage
- * executors, one per job, and runs their steps. Every worker registers its host with the
- * receptionist under {@link #serviceKey} of its id; a job manager finds the host of a planned
- * worker by the worker's cluster address (and, where one node hosts several workers, by {@link
- * #actorName}). Replies are {@link TaskMessage}s: {@link StageReady}, {@link StepReport}, {@link
- * CheckpointSaved} or {@link StageFailed}.
+ * executors, one per job, and runs their steps. Every worker publishes its host's reference in its
+ * registry entry ({@link io.flotilla.protocol.worker.WorkerCapabilities#stageHost}); a job manager
+ * sends a planned worker's orders there. Replies are {@link TaskMessage}s: {@link StageReady},
+ * {@link StepReport}, {@link CheckpointSaved} or {@link StageFailed}.
  */
 public sealed interface StageHostCommand extends ControlMessage {
 
   /**
-   * The receptionist keys stage hosts register under, one of them per worker ({@link #serviceKey}).
-   * The receptionist keeps each key's registrations as one replicated set and re-serialises the
-   * whole set at every registration, so a single key for thousands of workers would make every join
-   * cost every node the serialisation of all of them.
-   */
-  List<ServiceKey<StageHostCommand>> SERVICE_KEYS =
-      java.util.stream.IntStream.range(0, 64)
-          .mapToObj(i -> ServiceKey.create(StageHostCommand.class, "flotilla-stage-host-" + i))
-          .toList();
-
-  /** The receptionist key the stage host of {@code workerId} registers under. */
-  static ServiceKey<StageHostCommand> serviceKey(String workerId) {
-    return SERVICE_KEYS.get(Math.floorMod(workerId.hashCode(), SERVICE_KEYS.size()));
-  }
-
-  /**
    * The actor name of the stage host of {@code workerId} on a node that hosts the stage hosts of
-   * several workers (a job manager tells them apart by this name; a node with one worker may name
-   * its host as it likes).
+   * several workers (a node with one worker may name its host as it likes).
    */
   static String actorName(String workerId) {
     return "stage-host-"

@@ -1,8 +1,10 @@
 package io.flotilla.protocol.worker;
 
 import io.flotilla.protocol.ControlMessage;
+import io.flotilla.protocol.task.StageHostCommand;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * What a worker offers, as published in the worker registry (one entry per worker).
@@ -21,6 +23,9 @@ import java.util.Objects;
  * @param walletAddress the address that is paid for its work, or {@code null} when none yet
  * @param labels free-form operator labels, e.g. {@code region=eu-west}
  * @param joinedAtEpochMs when the worker joined, milliseconds since the epoch
+ * @param stageHost the actor on the worker's node that runs its stages ({@link StageHostCommand}),
+ *     or {@code null} before it started; job managers send it their orders, and a registry replica
+ *     accepts it only on the worker's own node ({@code nodeAddress})
  */
 public record WorkerCapabilities(
     String workerId,
@@ -33,7 +38,8 @@ public record WorkerCapabilities(
     DataPlaneEndpoint dataPlane,
     String walletAddress,
     Map<String, String> labels,
-    long joinedAtEpochMs)
+    long joinedAtEpochMs,
+    ActorRef<StageHostCommand> stageHost)
     implements ControlMessage {
 
   public WorkerCapabilities {
@@ -55,6 +61,56 @@ public record WorkerCapabilities(
     labels = labels == null ? Map.of() : Map.copyOf(labels);
   }
 
+  /** Capabilities without a stage host yet (a worker before its host started, a planning file). */
+  public WorkerCapabilities(
+      String workerId,
+      String nodeAddress,
+      int cores,
+      long memoryBytes,
+      GpuInfo gpu,
+      double cpuGflops,
+      String backend,
+      DataPlaneEndpoint dataPlane,
+      String walletAddress,
+      Map<String, String> labels,
+      long joinedAtEpochMs) {
+    this(
+        workerId,
+        nodeAddress,
+        cores,
+        memoryBytes,
+        gpu,
+        cpuGflops,
+        backend,
+        dataPlane,
+        walletAddress,
+        labels,
+        joinedAtEpochMs,
+        null);
+  }
+
+  /** Whether a job can be placed on this worker: its data plane and its stage host are up. */
+  public boolean placeable() {
+    return dataPlane != null && stageHost != null;
+  }
+
+  /** A copy with the stage host set. */
+  public WorkerCapabilities withStageHost(ActorRef<StageHostCommand> host) {
+    return new WorkerCapabilities(
+        workerId,
+        nodeAddress,
+        cores,
+        memoryBytes,
+        gpu,
+        cpuGflops,
+        backend,
+        dataPlane,
+        walletAddress,
+        labels,
+        joinedAtEpochMs,
+        host);
+  }
+
   /** A copy with the data-plane endpoint set. */
   public WorkerCapabilities withDataPlane(DataPlaneEndpoint endpoint) {
     return new WorkerCapabilities(
@@ -68,7 +124,8 @@ public record WorkerCapabilities(
         endpoint,
         walletAddress,
         labels,
-        joinedAtEpochMs);
+        joinedAtEpochMs,
+        stageHost);
   }
 
   /** A copy with the wallet address set. */
@@ -84,6 +141,7 @@ public record WorkerCapabilities(
         dataPlane,
         address,
         labels,
-        joinedAtEpochMs);
+        joinedAtEpochMs,
+        stageHost);
   }
 }

@@ -200,8 +200,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private ActorRef<TaskMessage> reclaimReceipts;
 
-  /** Set when a recovered completed job is to reclaim its receipts once the workers are known. */
-  private boolean reclaimCompleted;
+  /**
+   * Set when a recovered completed job is to reclaim its receipts: the workers asked so far, each
+   * asked once the registry holds it. Null when no reclaim is under way.
+   */
+  private java.util.Set<String> reclaimedFrom;
 
   private ActorRef<JobPaymaster.Command> paymaster;
   private ActorRef<StepDriver.Command> driver;
@@ -343,8 +346,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
                               return Behaviors.same();
                             }),
                         "reclaimed-receipts");
-                // A running job's next driver asks; for a completed one a reclaimer does.
-                reclaimCompleted = !running;
+                // A running job's next driver asks; for a completed one this manager does.
+                reclaimedFrom = running ? null : new java.util.HashSet<>();
               }
               passivateIfEnded(state);
             })
@@ -500,11 +503,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Acts on the registry as last seen: tells the driver, plans a queued job. */
   private Effect<JobEvent, JobView> actOnWorkers(JobView state) {
     tellDriverWorkers();
-    if (reclaimCompleted) {
-      reclaimCompleted = false;
-      ctx.spawn(
-          ReceiptReclaimer.create(state, workers.byId(), reclaimReceipts, PAYMENT_GRACE),
-          "receipt-reclaimer");
+    if (reclaimedFrom != null
+        && ReceiptReclaimer.reclaim(state, workers.byId(), reclaimReceipts, reclaimedFrom)) {
+      reclaimedFrom = null;
     }
     if (state.phase() != JobView.Phase.QUEUED) {
       startDriverIfPlaced(state);
@@ -844,10 +845,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private Optional<JobEvent> planEvent(JobView state) {
     PlanResult result;
     try {
-      // Only workers whose data plane is up, and that are not quarantined, can run a stage.
+      // Only workers whose data plane and stage host are up, and not quarantined, run a stage.
       List<WorkerCapabilities> ready =
           workers.sorted().stream()
-              .filter(w -> w.dataPlane() != null && !quarantined.contains(w.workerId()))
+              .filter(w -> w.placeable() && !quarantined.contains(w.workerId()))
               .toList();
       Map<String, Integer> shared = otherJobs(ready);
       result =

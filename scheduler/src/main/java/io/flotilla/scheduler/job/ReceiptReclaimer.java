@@ -5,87 +5,44 @@ import io.flotilla.protocol.task.StageHostCommand;
 import io.flotilla.protocol.task.TaskMessage;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import io.flotilla.scheduler.planner.PlanResult;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * Asks the workers of a job that ended for receipts of all the work they did for it, once. A job
- * manager that recovers a completed paid job whose last receipts were lost with its predecessor
- * runs one: the step driver that would ask is gone with the job's end. It finds the workers' stage
- * hosts through the receptionist, sends each the receipts of its slots for every step, and stops
- * when all were asked or after {@code timeout}; the signed receipts go to {@code replyTo}.
+ * Asks the workers of a job that ended for receipts of all the work they did for it, each once. A
+ * job manager that recovers a completed paid job whose last receipts were lost with its predecessor
+ * does: the step driver that would ask is gone with the job's end. Each worker of the plan is sent
+ * the receipts of its slots for every step, at the stage host its registry entry names, as soon as
+ * the registry holds it (a scheduler node that just started hears of the workers one by one); the
+ * signed receipts go to the manager.
  */
 final class ReceiptReclaimer {
 
   private ReceiptReclaimer() {}
 
-  private record Listed(Receptionist.Listing listing)
-      implements NoSerializationVerificationNeeded {}
-
-  private enum GiveUp implements NoSerializationVerificationNeeded {
-    INSTANCE
-  }
-
-  static Behavior<Object> create(
+  /**
+   * Asks the workers of {@code state}'s plan that {@code workers} holds and {@code asked} does not
+   * yet; adds them to {@code asked}. Returns whether every worker of the plan has been asked.
+   */
+  static boolean reclaim(
       JobView state,
       Map<String, WorkerCapabilities> workers,
       ActorRef<TaskMessage> replyTo,
-      Duration timeout) {
-    return Behaviors.setup(
-        ctx -> {
-          String jobId = state.jobId();
-          Map<String, List<WorkReceipt>> unsigned = unsigned(state, workers);
-          if (unsigned.isEmpty()) {
-            return Behaviors.stopped();
-          }
-          StageHosts.subscribe(
-              ctx.getSystem(), ctx.messageAdapter(Receptionist.Listing.class, Listed::new));
-          StageHosts hosts = new StageHosts(Cluster.get(ctx.getSystem()).selfMember().address());
-          return Behaviors.withTimers(
-              timers -> {
-                timers.startSingleTimer(GiveUp.INSTANCE, timeout);
-                return Behaviors.receive(Object.class)
-                    .onMessage(
-                        Listed.class,
-                        msg -> {
-                          StageHosts listed = hosts.update(msg.listing());
-                          for (var it = unsigned.entrySet().iterator(); it.hasNext(); ) {
-                            var e = it.next();
-                            ActorRef<StageHostCommand> host =
-                                listed.of(e.getKey(), workers.get(e.getKey()).nodeAddress());
-                            if (host != null) {
-                              host.tell(
-                                  new StageHostCommand.SignReceipts(jobId, e.getValue(), replyTo));
-                              it.remove();
-                            }
-                          }
-                          return unsigned.isEmpty() ? Behaviors.stopped() : Behaviors.same();
-                        })
-                    .onMessage(
-                        GiveUp.class,
-                        m -> {
-                          ctx.getLog()
-                              .warn(
-                                  "Job {}: cannot reach {} to reclaim their receipts",
-                                  jobId,
-                                  unsigned.keySet());
-                          return Behaviors.stopped();
-                        })
-                    .build();
-              });
-        });
+      java.util.Set<String> asked) {
+    Map<String, WorkerCapabilities> notAsked = new java.util.HashMap<>(workers);
+    notAsked.keySet().removeAll(asked);
+    for (var e : unsigned(state, notAsked).entrySet()) {
+      ActorRef<StageHostCommand> host = workers.get(e.getKey()).stageHost();
+      host.tell(new StageHostCommand.SignReceipts(state.jobId(), e.getValue(), replyTo));
+      asked.add(e.getKey());
+    }
+    return state.plan() == null || asked.containsAll(state.plan().workerIds());
   }
 
-  /** Per worker still in the registry, the receipts of every step of each of its slots. */
+  /** Per worker in the registry with a stage host, the receipts of every step of its slots. */
   static Map<String, List<WorkReceipt>> unsigned(
       JobView state, Map<String, WorkerCapabilities> workers) {
     Map<String, List<WorkReceipt>> result = new LinkedHashMap<>();
@@ -98,7 +55,8 @@ final class ReceiptReclaimer {
     for (PlanResult.StagePlan stage : plan.stages()) {
       long megaflops = JobPayments.megaflopsPerStep(stage, microBatches);
       for (PlanResult.Placement p : stage.workers()) {
-        if (!workers.containsKey(p.workerId())) {
+        WorkerCapabilities caps = workers.get(p.workerId());
+        if (caps == null || caps.stageHost() == null) {
           continue;
         }
         List<WorkReceipt> receipts = result.computeIfAbsent(p.workerId(), k -> new ArrayList<>());

@@ -46,8 +46,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * Drives one placed job's training on its workers' stage hosts, as a child of the job's {@link
@@ -89,8 +87,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   /** Stop and release the hosts (the job was cancelled). */
   record Stop(String reason) implements Command {}
-
-  private record HostsListed(Receptionist.Listing listing) implements Command {}
 
   private record Reply(TaskMessage message) implements Command {}
 
@@ -245,8 +241,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   /** The usable workers as last told, by id: spares for shadows come from them. */
   private Map<String, WorkerCapabilities> usable;
 
-  private StageHosts listed; // of the listings so far; null before the first
-
   /** The last stored checkpoint (null before the first): shadows start from it. */
   private CheckpointRecord latest;
 
@@ -319,9 +313,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     this.verifier = new Verifier(Tolerance.of(spec.verification()), 2);
     this.logger = ctx.getLog();
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-    StageHosts.subscribe(
-        ctx.getSystem(), ctx.messageAdapter(Receptionist.Listing.class, HostsListed::new));
     arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
+    locate(workers);
   }
 
   /** The P x D assignments of {@code plan}, with every slot's data-plane endpoint. */
@@ -373,7 +366,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onSignal(PostStop.class, signal -> onPostStop())
-        .onMessage(HostsListed.class, this::onHostsListed)
         .onMessage(Reply.class, this::onReply)
         .onMessage(Continue.class, this::onContinue)
         .onMessage(WorkersNow.class, this::onWorkersNow)
@@ -389,25 +381,33 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         .build();
   }
 
-  private Behavior<Command> onHostsListed(HostsListed msg) {
-    if (listed == null) {
-      listed = new StageHosts(Cluster.get(ctx.getSystem()).selfMember().address());
-    }
-    listed.update(msg.listing());
+  /**
+   * Starts preparing once {@code known} (the registry as last seen) holds the stage host of every
+   * planned worker; until then a later registry snapshot may bring them (a scheduler node that just
+   * started hears of the workers from their nodes' proxies).
+   */
+  private void locate(Map<String, WorkerCapabilities> known) {
     if (phase != Phase.LOCATING) {
-      return this;
+      return;
     }
-    StageHosts now = listed();
+    Map<String, ActorRef<StageHostCommand>> found = new HashMap<>();
     for (String id : plannedWorkers()) {
-      ActorRef<StageHostCommand> host = now.of(id, workers.get(id).nodeAddress());
-      if (host == null) {
-        return this; // not every host is known yet; the next listing may have it
+      WorkerCapabilities caps = known.get(id);
+      if (caps == null || caps.stageHost() == null) {
+        return;
       }
-      hosts.put(id, host);
+      found.put(id, caps.stageHost());
     }
-    hosts.forEach((id, host) -> ctx.watchWith(host, new HostGone(id)));
+    hosts.putAll(found);
+    // Each host once: a node may name one actor as the host of several of its workers.
+    Set<ActorRef<StageHostCommand>> watched = new java.util.HashSet<>();
+    hosts.forEach(
+        (id, host) -> {
+          if (watched.add(host)) {
+            ctx.watchWith(host, new HostGone(id));
+          }
+        });
     prepare(stepsCompleted, checkpoint != null && stepsCompleted == checkpoint.step());
-    return this;
   }
 
   /** Asks every host to be ready at {@code resume}; restoring from the checkpoint if it must. */
@@ -766,19 +766,14 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
    * not suspect, then the best-reputed. Null when there are not enough.
    */
   private List<String> pickSpares(int d, Set<String> taken) {
-    StageHosts now = listed();
-    if (now == null) {
-      return null;
-    }
     List<String> candidates = new ArrayList<>();
     for (String id : usable.keySet()) {
       WorkerCapabilities caps = usable.get(id);
       if (caps == null
-          || caps.dataPlane() == null
+          || !caps.placeable()
           || hosts.containsKey(id)
           || taken.contains(id)
-          || reputationOf(id).quarantined()
-          || now.of(id, caps.nodeAddress()) == null) {
+          || reputationOf(id).quarantined()) {
         continue;
       }
       candidates.add(id);
@@ -808,11 +803,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     return picked;
   }
 
-  /** The stage hosts of the listings so far, null before the first. */
-  private StageHosts listed() {
-    return listed;
-  }
-
   private void prepareShadow(ShadowRuns.Run run) {
     List<CheckpointRef> restore = new ArrayList<>();
     if (latest != null) {
@@ -824,7 +814,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     for (StageAssignment a : run.assignments()) {
       String id = a.self().workerId();
-      ActorRef<StageHostCommand> host = listed().of(id, usable.get(id).nodeAddress());
+      ActorRef<StageHostCommand> host = usable.get(id).stageHost();
       shadowHosts.put(run.jobId() + "/" + id, host);
       host.tell(new StageHostCommand.Prepare(a, shadows.step, restore, replies));
     }
@@ -1355,6 +1345,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         return interrupt("worker " + id + " left the cluster");
       }
     }
+    locate(usable);
     if (shadows != null) {
       for (ShadowRuns.Run run : shadows.runs()) {
         for (String id : run.workers()) {

@@ -78,12 +78,16 @@ class JobManagerRecoveryTest {
 
     TestProbe<StatusReply<Done>> ack = TestProbe.create(scheduler.node().system());
     for (int i = 0; i < 4; i++) {
+      // A stage host that never answers: the job stays planned (its driver waits for the hosts).
+      TestProbe<io.flotilla.protocol.task.StageHostCommand> silentHost =
+          TestProbe.create(scheduler.node().system());
       scheduler
           .node()
           .registry()
           .tell(
               new WorkerRegistry.Register(
-                  withDataPlane(GossipTesting.capabilities("w" + i, scheduler.node()), i),
+                  withDataPlane(GossipTesting.capabilities("w" + i, scheduler.node()), i)
+                      .withStageHost(silentHost.ref()),
                   ack.ref()));
       assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
     }
@@ -110,10 +114,7 @@ class JobManagerRecoveryTest {
     assertThat(recovered.list("team-b").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEmpty();
   }
 
-  /**
-   * {@code caps} with a data-plane endpoint: only such workers are placed. No stage host answers
-   * for these workers, so the job stays planned (its driver waits for the hosts).
-   */
+  /** {@code caps} with a data-plane endpoint: only such workers (with a stage host) are placed. */
   private static WorkerCapabilities withDataPlane(WorkerCapabilities caps, int i) {
     return new WorkerCapabilities(
         caps.workerId(),

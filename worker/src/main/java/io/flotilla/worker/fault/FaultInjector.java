@@ -247,7 +247,8 @@ public final class FaultInjector {
         honest.dataPlane(),
         honest.walletAddress(),
         honest.labels(),
-        honest.joinedAtEpochMs());
+        honest.joinedAtEpochMs(),
+        honest.stageHost());
   }
 
   private double gaussian() {

@@ -40,14 +40,13 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
  * A worker's stage host: holds the worker's {@link StageExecutor}s, one per job, on the worker's
  * own data plane, and carries out the orders of job managers — prepare a slot (build it from the
- * spec's seed or restore a checkpoint shard), run a step, save a checkpoint, release the job. It
- * registers with the receptionist under {@link StageHostCommand#serviceKey} so that a job manager
- * on any scheduler node finds it.
+ * spec's seed or restore a checkpoint shard), run a step, save a checkpoint, release the job. The
+ * worker's agent publishes its reference in the worker's registry entry, where a job manager on any
+ * scheduler node finds it.
  *
  * <p>Building a stage and moving checkpoints run on the blocking dispatcher; steps run on each
  * executor's own thread. Every failure is answered with a {@link StageFailed} naming the cause; the
@@ -171,12 +170,6 @@ public final class StageHost extends AbstractBehavior<Object> {
         ctx.getSystem()
             .dispatchers()
             .lookup(DispatcherSelector.fromConfig("flotilla.worker.agent.blocking-dispatcher"));
-    ctx.getSystem()
-        .receptionist()
-        .tell(
-            Receptionist.register(
-                StageHostCommand.serviceKey(transport.workerId()),
-                ctx.getSelf().<StageHostCommand>narrow()));
   }
 
   @Override
