@@ -156,6 +156,17 @@ public record ClusterStatus(ObjectNode json) {
             q.path("quarantineReason").asText()
           });
     }
+    boolean schedulers = false;
+    for (JsonNode m : json.path("members")) {
+      for (JsonNode r : m.path("roles")) {
+        schedulers |= r.asText().equals("scheduler");
+      }
+    }
+    String registryNote =
+        schedulers || workers.size() > 1
+            ? ""
+            : "no member has the scheduler role: the registry is kept by scheduler nodes, and"
+                + " workers' nodes send their registrations when one joins\n";
     return "Members ("
         + (members.size() - 1)
         + ", leader "
@@ -165,6 +176,7 @@ public record ClusterStatus(ObjectNode json) {
         + "\nWorkers in the registry ("
         + (workers.size() - 1)
         + ")\n"
+        + registryNote
         + table(workers)
         + "\nQuarantined workers ("
         + (quarantined.size() - 1)

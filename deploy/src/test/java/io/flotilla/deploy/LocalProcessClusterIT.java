@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One seed and two workers as separate JVM processes started through the built distribution's
- * {@code bin/flotilla}; all seen Up through {@code flotilla cluster status --json}; stopped with
+ * {@code bin/flotilla}, all seen Up through {@code flotilla cluster status --json}, then a
+ * scheduler that joins later and receives the workers' registrations from their nodes; stopped with
  * SIGTERM (graceful leave), with every process gone afterwards, also when the test fails.
  */
 class LocalProcessClusterIT {
@@ -50,12 +51,18 @@ class LocalProcessClusterIT {
   }
 
   private Process flotilla(String name, String... args) throws IOException {
+    return flotilla(name, java.util.Map.of(), args);
+  }
+
+  private Process flotilla(String name, java.util.Map<String, String> env, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(dist.resolve("bin/flotilla").toString());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("FLOTILLA_JAVA_OPTS", "-Xmx192m -XX:TieredStopAtLevel=1");
     pb.environment().remove("FLOTILLA_SEEDS");
+    pb.environment().putAll(env);
     Files.createDirectories(logs);
     File log = logs.resolve(name + ".log").toFile();
     pb.redirectErrorStream(true).redirectOutput(log);
@@ -84,6 +91,25 @@ class LocalProcessClusterIT {
       return null;
     }
     return new ObjectMapper().readTree(body);
+  }
+
+  /** The status once {@code members} are Up and, with a scheduler among them, 2 workers shown. */
+  private JsonNode awaitStatus(int seedHttp, int members) throws Exception {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    JsonNode status = null;
+    while (System.nanoTime() < deadline) {
+      for (Process p : processes) {
+        assertThat(p.isAlive()).as("node process alive (see target/it-logs)").isTrue();
+      }
+      status = statusJson(seedHttp);
+      if (status != null
+          && upCount(status) == members
+          && status.path("workers").size() == (members > 3 ? 2 : 0)) {
+        break;
+      }
+    }
+    assertThat(status).as("cluster status --json answered").isNotNull();
+    return status;
   }
 
   @Test
@@ -118,19 +144,27 @@ class LocalProcessClusterIT {
         "0",
         "--no-http");
 
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    JsonNode status = null;
-    while (System.nanoTime() < deadline) {
-      for (Process p : processes) {
-        assertThat(p.isAlive()).as("node process alive (see target/it-logs)").isTrue();
-      }
-      status = statusJson(seedHttp);
-      if (status != null && upCount(status) == 3 && status.path("workers").size() == 2) {
-        break;
-      }
-    }
-    assertThat(status).as("cluster status --json answered").isNotNull();
+    JsonNode status = awaitStatus(seedHttp, 3);
     assertThat(upCount(status)).as("members Up in %s", status).isEqualTo(3);
+    // No scheduler node yet: nobody keeps the registry, the workers' nodes hold their entries.
+    assertThat(status.path("workers")).isEmpty();
+
+    Path data = Files.createTempDirectory(logs, "scheduler-data");
+    flotilla(
+        "scheduler",
+        java.util.Map.of(
+            "FLOTILLA_API_PORT", "" + freePort(),
+            "FLOTILLA_SCHEDULER_DATA_DIR", data.resolve("journal").toString(),
+            "FLOTILLA_CHECKPOINT_DIR", data.resolve("checkpoints").toString(),
+            "FLOTILLA_LEDGER_PATH", data.resolve("ledger").toString()),
+        "scheduler",
+        "--seed",
+        seed,
+        "--port",
+        "0",
+        "--no-http");
+    status = awaitStatus(seedHttp, 4);
+    assertThat(upCount(status)).as("members Up in %s", status).isEqualTo(4);
     List<String> workerIds = new ArrayList<>();
     status.path("workers").forEach(w -> workerIds.add(w.path("workerId").asText()));
     assertThat(workerIds).containsExactly("w1", "w2");
