@@ -14,6 +14,10 @@ public final class GossipKryoRegistrar implements KryoRegistrar {
     r.add(1003, WorkerRegistry.SubscribeWorkers.class);
     r.add(1004, WorkerRegistry.UnsubscribeWorkers.class);
     r.add(1005, WorkerRegistry.Workers.class);
+    r.add(1006, WorkerRegistry.GetWorkersPage.class);
+    r.add(1007, WorkerRegistry.WorkersPage.class);
+    r.add(1008, WorkerRegistry.WatchWorkers.class);
+    r.add(1009, WorkerRegistry.WorkersChanged.class);
     r.add(1010, io.flotilla.gossip.placement.PlacementBoard.JobPlacement.class);
     r.add(1011, io.flotilla.gossip.placement.PlacementBoard.Hold.class);
     r.add(1012, io.flotilla.gossip.placement.PlacementBoard.Free.class);

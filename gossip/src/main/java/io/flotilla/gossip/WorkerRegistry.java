@@ -117,6 +117,38 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     }
   }
 
+  /**
+   * Asks a replica for up to {@code limit} entries (1..{@value #MAX_PAGE}) whose worker id sorts
+   * after {@code after} (empty: from the first). Nodes without a replica read the registry page by
+   * page: a registry of thousands of workers does not fit in one message.
+   */
+  public record GetWorkersPage(String after, int limit, ActorRef<WorkersPage> replyTo)
+      implements Command {
+    public GetWorkersPage {
+      Objects.requireNonNull(after, "after");
+      if (limit < 1 || limit > MAX_PAGE) {
+        throw new IllegalArgumentException("limit must be in 1.." + MAX_PAGE + ", was " + limit);
+      }
+    }
+  }
+
+  /** Entries sorted by worker id, and whether more follow the last of them. */
+  public record WorkersPage(List<WorkerCapabilities> entries, boolean more)
+      implements ControlMessage {
+    public WorkersPage {
+      entries = entries == null ? List.of() : List.copyOf(entries);
+    }
+  }
+
+  /** Tells {@code watcher} {@link WorkersChanged} after every change of a replica's registry. */
+  public record WatchWorkers(ActorRef<WorkersChanged> watcher) implements Command {}
+
+  /** The registry changed; it now holds {@code workers} entries. */
+  public record WorkersChanged(int workers) implements ControlMessage {}
+
+  /** The most entries one {@link GetWorkersPage} returns. */
+  public static final int MAX_PAGE = 250;
+
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
   private record InternalChanged(Replicator.SubscribeResponse<LWWMap<String, WorkerCapabilities>> r)
@@ -147,6 +179,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   }
 
   private record MemberRemovedEvent(ClusterEvent.MemberRemoved event) implements Internal {}
+
+  private record Unwatch(ActorRef<WorkersChanged> watcher) implements Internal {}
 
   private enum Prune implements Internal {
     INSTANCE
@@ -193,6 +227,10 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   private record ProxyWritten(String what, StatusReply<Done> reply) implements Internal {}
 
+  private record ProxyChanged(WorkersChanged changed) implements Internal {}
+
+  private record ProxySnapshot(Workers workers) implements Internal {}
+
   /**
    * The worker registry of a node that holds no replica (a volunteer's node, a seed): it keeps the
    * registrations of this node's workers and writes each to every replica the receptionist lists
@@ -218,7 +256,14 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     private final Set<ActorRef<Command>> replicas = new HashSet<>();
     private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
     private final ActorRef<StatusReply<Done>> quiet;
+    private final ActorRef<WorkersChanged> changes;
+    private final ActorRef<Workers> snapshots;
     private ActorRef<Command> target;
+
+    /** Whether a read for the subscribers runs, and whether another change came meanwhile. */
+    private boolean reading;
+
+    private boolean changedWhileReading;
 
     private Proxy(ActorContext<Command> context) {
       super(context);
@@ -226,6 +271,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       this.quiet =
           context.messageAdapter(
               statusReplyClass(), reply -> new ProxyWritten("a registry write", reply));
+      this.changes = context.messageAdapter(WorkersChanged.class, ProxyChanged::new);
+      this.snapshots = context.messageAdapter(Workers.class, ProxySnapshot::new);
       context
           .getSystem()
           .receptionist()
@@ -244,6 +291,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       return newReceiveBuilder()
           .onMessage(ProxyReplicas.class, this::onReplicas)
           .onMessage(ProxyWritten.class, this::onWritten)
+          .onMessage(ProxyChanged.class, m -> readForSubscribers())
+          .onMessage(ProxySnapshot.class, this::onSnapshot)
           .onMessage(Register.class, this::onRegister)
           .onMessage(Unregister.class, this::onUnregister)
           .onMessage(GetWorkers.class, this::onGetWorkers)
@@ -262,15 +311,12 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       replicas.retainAll(listed);
       ActorRef<Command> chosen =
           replicas.stream().min(Comparator.comparing(r -> r.path().toString())).orElse(null);
-      if (chosen != null && !chosen.equals(target)) {
-        if (target != null) {
-          for (ActorRef<Workers> s : subscribers) {
-            target.tell(new UnsubscribeWorkers(s));
-          }
-        }
-        subscribers.forEach(s -> chosen.tell(new SubscribeWorkers(s)));
-      }
+      boolean changed = chosen != null && !chosen.equals(target);
       target = chosen;
+      if (changed && !subscribers.isEmpty()) {
+        target.tell(new WatchWorkers(changes));
+        readForSubscribers();
+      }
       return this;
     }
 
@@ -313,7 +359,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
     private Behavior<Command> onGetWorkers(GetWorkers cmd) {
       if (target != null) {
-        target.tell(cmd);
+        getContext().spawnAnonymous(PagedRead.create(target, cmd.replyTo()));
       } else {
         cmd.replyTo().tell(new Workers(Map.of()));
       }
@@ -323,9 +369,12 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     private Behavior<Command> onSubscribe(SubscribeWorkers cmd) {
       if (subscribers.add(cmd.subscriber())) {
         getContext().watchWith(cmd.subscriber(), new UnsubscribeWorkers(cmd.subscriber()));
+        if (subscribers.size() == 1 && target != null) {
+          target.tell(new WatchWorkers(changes));
+        }
       }
       if (target != null) {
-        target.tell(cmd);
+        getContext().spawnAnonymous(PagedRead.create(target, cmd.subscriber()));
       } else {
         cmd.subscriber().tell(new Workers(Map.of()));
       }
@@ -334,10 +383,82 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
     private Behavior<Command> onUnsubscribe(UnsubscribeWorkers cmd) {
       subscribers.remove(cmd.subscriber());
-      if (target != null) {
-        target.tell(cmd);
+      return this;
+    }
+
+    /** Reads the whole registry for the subscribers; once at a time, again if it changed. */
+    private Behavior<Command> readForSubscribers() {
+      if (subscribers.isEmpty() || target == null) {
+        return this;
+      }
+      if (reading) {
+        changedWhileReading = true;
+      } else {
+        reading = true;
+        getContext().spawnAnonymous(PagedRead.create(target, snapshots));
       }
       return this;
+    }
+
+    private Behavior<Command> onSnapshot(ProxySnapshot msg) {
+      reading = false;
+      subscribers.forEach(s -> s.tell(msg.workers()));
+      if (changedWhileReading) {
+        changedWhileReading = false;
+        readForSubscribers();
+      }
+      return this;
+    }
+  }
+
+  /**
+   * Reads a replica's registry page by page and answers the whole of it to {@code replyTo}; a
+   * replica that stops answering ends the read without an answer (the asker's own timeout says so),
+   * and a warning names the cause.
+   */
+  private static final class PagedRead {
+    private static final java.time.Duration PAGE_TIMEOUT = java.time.Duration.ofSeconds(5);
+
+    private record Page(WorkersPage page, Throwable failure) {}
+
+    static Behavior<Object> create(ActorRef<Command> replica, ActorRef<Workers> replyTo) {
+      return Behaviors.setup(
+          ctx -> {
+            Map<String, WorkerCapabilities> read = new java.util.HashMap<>();
+            askPage(ctx, replica, "");
+            return Behaviors.receive(Object.class)
+                .onMessage(
+                    Page.class,
+                    p -> {
+                      if (p.failure() != null) {
+                        ctx.getLog()
+                            .warn(
+                                "Worker registry: reading {} failed after {} entries: {}",
+                                replica.path(),
+                                read.size(),
+                                p.failure().toString());
+                        return Behaviors.stopped();
+                      }
+                      List<WorkerCapabilities> entries = p.page().entries();
+                      entries.forEach(w -> read.put(w.workerId(), w));
+                      if (p.page().more() && !entries.isEmpty()) {
+                        askPage(ctx, replica, entries.get(entries.size() - 1).workerId());
+                        return Behaviors.same();
+                      }
+                      replyTo.tell(new Workers(read));
+                      return Behaviors.stopped();
+                    })
+                .build();
+          });
+    }
+
+    private static void askPage(ActorContext<Object> ctx, ActorRef<Command> replica, String after) {
+      ctx.ask(
+          WorkersPage.class,
+          replica,
+          PAGE_TIMEOUT,
+          replyTo -> new GetWorkersPage(after, MAX_PAGE, replyTo),
+          Page::new);
     }
   }
 
@@ -348,6 +469,11 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   private final Cluster cluster;
   private final Duration writeTimeout;
   private final Set<ActorRef<Workers>> subscribers = new HashSet<>();
+  private final Set<ActorRef<WorkersChanged>> watchers = new HashSet<>();
+
+  /** {@link #current} sorted by worker id, for pages; null until a page is asked for. */
+  private List<WorkerCapabilities> sorted;
+
   private final int shards;
   private final Map<Key<?>, Integer> shardOfKey = new java.util.HashMap<>();
   private final List<Map<String, WorkerCapabilities>> shardEntries = new ArrayList<>();
@@ -391,8 +517,11 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, this::onUnregister)
         .onMessage(GetWorkers.class, this::onGetWorkers)
+        .onMessage(GetWorkersPage.class, this::onGetWorkersPage)
         .onMessage(SubscribeWorkers.class, this::onSubscribe)
         .onMessage(UnsubscribeWorkers.class, this::onUnsubscribe)
+        .onMessage(WatchWorkers.class, this::onWatch)
+        .onMessage(Unwatch.class, m -> onUnwatch(m.watcher()))
         .onMessage(InternalChanged.class, this::onChanged)
         .onMessage(InternalUpdated.class, this::onUpdated)
         .onMessage(MemberRemovedEvent.class, this::onMemberRemoved)
@@ -495,6 +624,37 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     return this;
   }
 
+  private Behavior<Command> onGetWorkersPage(GetWorkersPage cmd) {
+    if (sorted == null) {
+      sorted = new ArrayList<>(new TreeMap<>(current).values());
+    }
+    int lo = 0;
+    int hi = sorted.size();
+    while (lo < hi) { // the first entry whose id sorts after cmd.after()
+      int mid = (lo + hi) >>> 1;
+      if (sorted.get(mid).workerId().compareTo(cmd.after()) <= 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int to = Math.min(sorted.size(), lo + cmd.limit());
+    cmd.replyTo().tell(new WorkersPage(sorted.subList(lo, to), to < sorted.size()));
+    return this;
+  }
+
+  private Behavior<Command> onWatch(WatchWorkers cmd) {
+    if (watchers.add(cmd.watcher())) {
+      getContext().watchWith(cmd.watcher(), new Unwatch(cmd.watcher()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onUnwatch(ActorRef<WorkersChanged> watcher) {
+    watchers.remove(watcher);
+    return this;
+  }
+
   private Behavior<Command> onSubscribe(SubscribeWorkers cmd) {
     subscribers.add(cmd.subscriber());
     getContext().watchWith(cmd.subscriber(), new UnsubscribeWorkers(cmd.subscriber()));
@@ -533,8 +693,11 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
     shardEntries.forEach(all::putAll);
     current = Map.copyOf(all);
     metrics.registeredWorkers(current.size());
+    sorted = null;
     Workers snapshot = new Workers(current);
     subscribers.forEach(s -> s.tell(snapshot));
+    WorkersChanged changed = new WorkersChanged(current.size());
+    watchers.forEach(w -> w.tell(changed));
     pruneDeparted();
     return this;
   }

@@ -53,6 +53,8 @@ class GossipSerializationTest {
     WorkerReputation rep =
         new WorkerReputation("w1", 3, 10, 3, 14, true, "3 invalid results", 1_700_000_000_000L);
     TestProbe<io.flotilla.protocol.task.StageHostCommand> host = kit.createTestProbe();
+    TestProbe<WorkerRegistry.WorkersPage> pages = kit.createTestProbe();
+    TestProbe<WorkerRegistry.WorkersChanged> changes = kit.createTestProbe();
     List<Object> samples =
         List.of(
             new WorkerRegistry.Register(caps, acks.ref()),
@@ -62,6 +64,10 @@ class GossipSerializationTest {
             new WorkerRegistry.SubscribeWorkers(workers.ref()),
             new WorkerRegistry.UnsubscribeWorkers(workers.ref()),
             new WorkerRegistry.Workers(Map.of("w1", caps)),
+            new WorkerRegistry.GetWorkersPage("w0", WorkerRegistry.MAX_PAGE, pages.ref()),
+            new WorkerRegistry.WorkersPage(List.of(caps), true),
+            new WorkerRegistry.WatchWorkers(changes.ref()),
+            new WorkerRegistry.WorkersChanged(1),
             rep,
             new QuarantineStatus(true, "3 invalid results (threshold 3)", 1_700_000_000_000L, 0),
             new ReputationRegistry.RecordValid("w1", acks.ref()),

@@ -156,6 +156,44 @@ class WorkerRegistryClusterTest {
   }
 
   @Test
+  void aWorkerNodeReadsAndFollowsARegistryLargerThanOneMessage() throws Exception {
+    FlotillaNode seed = start(GossipTesting.schedulerSeed());
+    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
+    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    TestProbe<WorkerRegistry.Workers> subscriber = TestProbe.create(w1.system());
+    w1.registry().tell(new WorkerRegistry.SubscribeWorkers(subscriber.ref()));
+
+    // More entries than a page, and more bytes than one control message may carry.
+    int n = 4 * WorkerRegistry.MAX_PAGE + 17;
+    TestProbe<StatusReply<Done>> ack = TestProbe.create(seed.system());
+    Set<String> ids = new java.util.TreeSet<>();
+    for (int i = 0; i < n; i++) {
+      String id = String.format("bulk-%04d", i);
+      ids.add(id);
+      seed.registry()
+          .tell(
+              new WorkerRegistry.Register(
+                  GossipTesting.capabilities(id, seed)
+                      .withWalletAddress("0x" + "ab".repeat(20))
+                      .withDataPlane(
+                          new io.flotilla.protocol.worker.DataPlaneEndpoint(
+                              "10.1.2.3", 40000 + i % 1000, 32768, 1001)),
+                  ack.ref()));
+    }
+    for (int i = 0; i < n; i++) {
+      assertThat(ack.receiveMessage(Duration.ofSeconds(5)).isSuccess()).isTrue();
+    }
+    awaitWorkers(w1, ids, Duration.ofSeconds(15));
+    subscriber.fishForMessage(
+        Duration.ofSeconds(15),
+        w ->
+            w.byId().keySet().equals(ids)
+                ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+  }
+
+  @Test
   void registrationsReachASchedulerNodeThatJoinsLaterAndOneThatRestarts() throws Exception {
     FlotillaNode seed = start(GossipTesting.seed());
     FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
