@@ -191,22 +191,26 @@ public final class LoadReport {
             r.corruptedResults(),
             m.rejectedResults()));
     rows.add(row("interruptions by cause (and retried submissions)", "%s", r.interruptions()));
-    List<LoadMetrics.Recovery> rec = m.recoveries();
-    if (!rec.isEmpty()) {
-      double[] detect =
-          rec.stream().mapToDouble(LoadMetrics.Recovery::detectMillis).sorted().toArray();
-      double[] resume =
-          rec.stream().mapToDouble(LoadMetrics.Recovery::resumeMillis).sorted().toArray();
-      rows.add(
-          row(
-              "lost worker: placed again / resumed, median (max), ms",
-              "%.0f (%.0f) / %.0f (%.0f) over %d jobs",
-              detect[detect.length / 2],
-              detect[detect.length - 1],
-              resume[resume.length / 2],
-              resume[resume.length - 1],
-              rec.size()));
-    }
+    // By cause: a volunteer who leaves is noticed at once, a crashed host only by the failure
+    // detector; one median over both would hide either.
+    Map<String, List<LoadMetrics.Recovery>> byCause = new java.util.TreeMap<>();
+    m.recoveries().forEach(x -> byCause.computeIfAbsent(x.what(), k -> new ArrayList<>()).add(x));
+    byCause.forEach(
+        (cause, rec) -> {
+          double[] detect =
+              rec.stream().mapToDouble(LoadMetrics.Recovery::detectMillis).sorted().toArray();
+          double[] resume =
+              rec.stream().mapToDouble(LoadMetrics.Recovery::resumeMillis).sorted().toArray();
+          rows.add(
+              row(
+                  "lost worker (" + cause + "): placed again / resumed, median (max), ms",
+                  "%.0f (%.0f) / %.0f (%.0f) over %d jobs",
+                  detect[detect.length / 2],
+                  detect[detect.length - 1],
+                  resume[resume.length / 2],
+                  resume[resume.length - 1],
+                  rec.size()));
+        });
     if (p.paid()) {
       rows.add(row("receipts settled", "%,d", m.receiptsSettled()));
     }
