@@ -96,7 +96,10 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
   public record Unregister(String workerId, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  /** Asks for the current content of the local replica. */
+  /**
+   * Asks for the whole registry: a replica answers from its content, a proxy reads a replica page
+   * by page ({@link GetWorkersPage}).
+   */
   public record GetWorkers(ActorRef<Workers> replyTo) implements Command {}
 
   /** Sends {@link Workers} to {@code subscriber} now and after every change. */
