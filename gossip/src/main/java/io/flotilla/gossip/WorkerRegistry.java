@@ -234,6 +234,8 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   private record ProxySnapshot(Workers workers) implements Internal {}
 
+  private record ProxyReadFailed() implements Internal {}
+
   /**
    * The worker registry of a node that holds no replica (a volunteer's node, a seed): it keeps the
    * registrations of this node's workers and writes each to every replica the receptionist lists
@@ -242,10 +244,11 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
    * Entries of this node's workers are removed by the replicas when the node leaves the cluster; an
    * {@link Unregister} removes one at once.
    *
-   * <p>Reads and subscriptions go to one replica (the same on every node while the set of replicas
-   * is stable). While no replica is known, reads answer an empty registry, subscribers get an empty
-   * registry and are subscribed to the first replica that appears, and a registration is answered
-   * with an error that says it is kept and will be sent.
+   * <p>Reads go to one replica (the same on every node while the set of replicas is stable), page
+   * by page ({@link GetWorkersPage}); subscribers get a full read now and again after every change
+   * the replica notices ({@link WatchWorkers}). While no replica is known, reads answer an empty
+   * registry, subscribers get an empty registry and are served by the first replica that appears,
+   * and a registration is answered with an error that says it is kept and will be sent.
    */
   private static final class Proxy extends AbstractBehavior<Command> {
 
@@ -296,6 +299,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
           .onMessage(ProxyWritten.class, this::onWritten)
           .onMessage(ProxyChanged.class, m -> readForSubscribers())
           .onMessage(ProxySnapshot.class, this::onSnapshot)
+          .onMessage(ProxyReadFailed.class, this::onReadFailed)
           .onMessage(Register.class, this::onRegister)
           .onMessage(Unregister.class, this::onUnregister)
           .onMessage(GetWorkers.class, this::onGetWorkers)
@@ -362,7 +366,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
     private Behavior<Command> onGetWorkers(GetWorkers cmd) {
       if (target != null) {
-        getContext().spawnAnonymous(PagedRead.create(target, cmd.replyTo()));
+        getContext().spawnAnonymous(PagedRead.create(target, cmd.replyTo(), null, null));
       } else {
         cmd.replyTo().tell(new Workers(Map.of()));
       }
@@ -377,7 +381,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         }
       }
       if (target != null) {
-        getContext().spawnAnonymous(PagedRead.create(target, cmd.subscriber()));
+        getContext().spawnAnonymous(PagedRead.create(target, cmd.subscriber(), null, null));
       } else {
         cmd.subscriber().tell(new Workers(Map.of()));
       }
@@ -398,9 +402,18 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
         changedWhileReading = true;
       } else {
         reading = true;
-        getContext().spawnAnonymous(PagedRead.create(target, snapshots));
+        getContext()
+            .spawnAnonymous(
+                PagedRead.create(target, snapshots, getContext().getSelf(), new ProxyReadFailed()));
       }
       return this;
+    }
+
+    /** The replica did not answer a page: the subscribers' read starts again. */
+    private Behavior<Command> onReadFailed(ProxyReadFailed msg) {
+      reading = false;
+      changedWhileReading = false;
+      return readForSubscribers();
     }
 
     private Behavior<Command> onSnapshot(ProxySnapshot msg) {
@@ -416,15 +429,20 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
 
   /**
    * Reads a replica's registry page by page and answers the whole of it to {@code replyTo}; a
-   * replica that stops answering ends the read without an answer (the asker's own timeout says so),
-   * and a warning names the cause.
+   * replica that stops answering ends the read with a warning that names the cause and, when given,
+   * {@code failed} to {@code onFailure} ({@code replyTo} gets no answer: an asker's own timeout
+   * says so).
    */
   private static final class PagedRead {
     private static final java.time.Duration PAGE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
     private record Page(WorkersPage page, Throwable failure) {}
 
-    static Behavior<Object> create(ActorRef<Command> replica, ActorRef<Workers> replyTo) {
+    static Behavior<Object> create(
+        ActorRef<Command> replica,
+        ActorRef<Workers> replyTo,
+        ActorRef<Command> onFailure,
+        Command failed) {
       return Behaviors.setup(
           ctx -> {
             Map<String, WorkerCapabilities> read = new java.util.HashMap<>();
@@ -440,6 +458,9 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
                                 replica.path(),
                                 read.size(),
                                 p.failure().toString());
+                        if (onFailure != null) {
+                          onFailure.tell(failed);
+                        }
                         return Behaviors.stopped();
                       }
                       List<WorkerCapabilities> entries = p.page().entries();
