@@ -48,6 +48,14 @@ class WorkerRegistryClusterTest {
     return node;
   }
 
+  /** A worker node joining through {@code seed}, once both are Up. */
+  private FlotillaNode startWorker(FlotillaNode seed) throws InterruptedException {
+    FlotillaNode worker = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
+    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
+    assertThat(worker.awaitUp(Duration.ofSeconds(20))).isTrue();
+    return worker;
+  }
+
   @Test
   void registryConvergesDropsACrashedWorkerAndTakesBackItsRestart() throws Exception {
     FlotillaNode seed = start(GossipTesting.schedulerSeed());
@@ -86,9 +94,7 @@ class WorkerRegistryClusterTest {
   @Test
   void aWorkerThatLeavesGracefullyIsRemovedByItsOwnUnregisterAndByTheOthers() throws Exception {
     FlotillaNode seed = start(GossipTesting.schedulerSeed());
-    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
-    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    FlotillaNode w1 = startWorker(seed);
     register(w1, "w1");
     awaitWorkers(seed, Set.of("w1"), Duration.ofSeconds(10));
 
@@ -107,9 +113,7 @@ class WorkerRegistryClusterTest {
   @Test
   void onlyNodesThatKeepTheSchedulerStateHoldAReplica() throws Exception {
     FlotillaNode seed = start(GossipTesting.schedulerSeed());
-    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
-    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    FlotillaNode w1 = startWorker(seed);
     assertThat(SchedulerState.get(seed.system()).replicator()).isPresent();
     assertThat(SchedulerState.get(w1.system()).replicator()).isEmpty();
     register(w1, "w1");
@@ -131,9 +135,7 @@ class WorkerRegistryClusterTest {
   @Test
   void aStageHostMustLiveOnTheWorkersOwnNode() throws Exception {
     FlotillaNode seed = start(GossipTesting.schedulerSeed());
-    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
-    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    FlotillaNode w1 = startWorker(seed);
     TestProbe<StageHostCommand> own = TestProbe.create(w1.system());
     TestProbe<StageHostCommand> elsewhere = TestProbe.create(seed.system());
 
@@ -158,9 +160,7 @@ class WorkerRegistryClusterTest {
   @Test
   void aWorkerNodeReadsAndFollowsARegistryLargerThanOneMessage() throws Exception {
     FlotillaNode seed = start(GossipTesting.schedulerSeed());
-    FlotillaNode w1 = start(GossipTesting.joining(NodeRole.WORKER, seed.port(), 0));
-    assertThat(seed.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(w1.awaitUp(Duration.ofSeconds(20))).isTrue();
+    FlotillaNode w1 = startWorker(seed);
     TestProbe<WorkerRegistry.Workers> subscriber = TestProbe.create(w1.system());
     w1.registry().tell(new WorkerRegistry.SubscribeWorkers(subscriber.ref()));
 
