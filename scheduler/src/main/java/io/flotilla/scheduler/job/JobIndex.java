@@ -5,6 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -17,9 +23,15 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 /**
  * The ids of one team's jobs, in submission order: a sharded, event-sourced entity whose id is the
  * team, read by {@code GET /jobs}.
+ *
+ * <p>The entity is a small front ({@link #create}) around the event-sourced index: it gathers the
+ * {@link Add}s that arrive while a write is under way and writes them as one event ({@link
+ * JobsListed}) when the write is done. A persistent actor stashes what arrives while it persists,
+ * and a burst of thousands of submissions for one team (a load test, a script) overflowed that
+ * stash one write per submission at a time: submissions failed with the job already created.
  */
 public final class JobIndex
-    extends EventSourcedBehavior<JobIndex.Command, JobIndex.JobListed, JobIndex.JobIds> {
+    extends EventSourcedBehavior<JobIndex.Command, JobIndex.Event, JobIndex.JobIds> {
 
   /** The sharded entity type of job indexes; the entity id is the team. */
   public static final EntityTypeKey<Command> TYPE_KEY =
@@ -34,8 +46,26 @@ public final class JobIndex
   /** Asks for the team's job ids. */
   public record GetJobIds(ActorRef<JobIds> replyTo) implements Command {}
 
-  /** The event: {@code jobId} was added to the team's list. */
-  public record JobListed(String jobId) implements ControlMessage {}
+  /** Adds {@code jobIds} in this order (the front's batch); replies once they are journaled. */
+  public record AddAll(List<String> jobIds, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public AddAll {
+      jobIds = List.copyOf(jobIds);
+    }
+  }
+
+  /** The index's events. */
+  public sealed interface Event extends ControlMessage {}
+
+  /** The event of one job added (journals before batching hold these). */
+  public record JobListed(String jobId) implements Event {}
+
+  /** The event of jobs added together, in this order. */
+  public record JobsListed(List<String> jobIds) implements Event {
+    public JobsListed {
+      jobIds = List.copyOf(jobIds);
+    }
+  }
 
   /** A team's job ids, oldest first (also the index's state). */
   public record JobIds(List<String> ids) implements ControlMessage {
@@ -44,9 +74,94 @@ public final class JobIndex
     }
   }
 
-  /** The index of {@code team}'s jobs. */
-  public static JobIndex create(String team, int snapshotEveryEvents) {
-    return new JobIndex(team, snapshotEveryEvents);
+  /** The index of {@code team}'s jobs: the batching front and, as its child, the journal. */
+  public static Behavior<Command> create(String team, int snapshotEveryEvents) {
+    return Behaviors.setup(
+        ctx -> {
+          ActorRef<Command> index = ctx.spawn(new JobIndex(team, snapshotEveryEvents), "journal");
+          ctx.watch(index);
+          return new Front(ctx, index);
+        });
+  }
+
+  private record Written(StatusReply<Done> reply)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
+  /**
+   * Passes reads on and gathers adds: one {@link AddAll} at a time, answering the adds it held when
+   * it is journaled. Stops with the journal (Cluster Sharding starts the entity again).
+   */
+  private static final class Front extends AbstractBehavior<Command> {
+    private final ActorRef<Command> index;
+    private final ActorRef<StatusReply<Done>> written;
+    private List<Add> pending = new ArrayList<>();
+    private List<Add> writing = List.of();
+
+    Front(ActorContext<Command> ctx, ActorRef<Command> index) {
+      super(ctx);
+      this.index = index;
+      this.written = ctx.messageAdapter(statusReplyClass(), Written::new);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<StatusReply<Done>> statusReplyClass() {
+      return (Class<StatusReply<Done>>) (Class<?>) StatusReply.class;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Add.class, this::onAdd)
+          .onMessage(GetJobIds.class, this::onGet)
+          .onMessage(Written.class, this::onWritten)
+          .onSignal(Terminated.class, t -> onJournalStopped())
+          .build();
+    }
+
+    /** The journal failed: the adds it held or had not been given yet are answered so. */
+    private Behavior<Command> onJournalStopped() {
+      StatusReply<Done> failed = StatusReply.error("the job index of this team failed; try again");
+      List<Add> unanswered = new ArrayList<>(writing);
+      unanswered.addAll(pending);
+      for (Add add : unanswered) {
+        if (add.replyTo() != null) {
+          add.replyTo().tell(failed);
+        }
+      }
+      return Behaviors.stopped();
+    }
+
+    private Behavior<Command> onAdd(Add add) {
+      pending.add(add);
+      if (writing.isEmpty()) {
+        write();
+      }
+      return this;
+    }
+
+    private Behavior<Command> onGet(GetJobIds get) {
+      index.tell(get);
+      return this;
+    }
+
+    private void write() {
+      writing = pending;
+      pending = new ArrayList<>();
+      index.tell(new AddAll(writing.stream().map(Add::jobId).toList(), written));
+    }
+
+    private Behavior<Command> onWritten(Written msg) {
+      for (Add add : writing) {
+        if (add.replyTo() != null) {
+          add.replyTo().tell(msg.reply());
+        }
+      }
+      writing = List.of();
+      if (!pending.isEmpty()) {
+        write();
+      }
+      return this;
+    }
   }
 
   private final int snapshotEveryEvents;
@@ -67,31 +182,39 @@ public final class JobIndex
   }
 
   @Override
-  public CommandHandler<Command, JobListed, JobIds> commandHandler() {
+  public CommandHandler<Command, Event, JobIds> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Add.class, this::onAdd)
+        .onCommand(AddAll.class, this::onAddAll)
         .onCommand(GetJobIds.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .build();
   }
 
-  private Effect<JobListed, JobIds> onAdd(JobIds state, Add cmd) {
-    if (state.ids().contains(cmd.jobId())) {
+  private Effect<Event, JobIds> onAddAll(JobIds state, AddAll cmd) {
+    java.util.Set<String> listed = new java.util.HashSet<>(state.ids());
+    List<String> added = new ArrayList<>();
+    for (String id : cmd.jobIds()) {
+      if (listed.add(id)) {
+        added.add(id);
+      }
+    }
+    if (added.isEmpty()) {
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
-    return Effect()
-        .persist(new JobListed(cmd.jobId()))
-        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    return Effect().persist(new JobsListed(added)).thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
   @Override
-  public EventHandler<JobIds, JobListed> eventHandler() {
+  public EventHandler<JobIds, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
         .onAnyEvent(
             (state, event) -> {
               List<String> ids = new ArrayList<>(state.ids());
-              ids.add(event.jobId());
+              switch (event) {
+                case JobListed one -> ids.add(one.jobId());
+                case JobsListed many -> ids.addAll(many.jobIds());
+              }
               return new JobIds(ids);
             });
   }

@@ -47,5 +47,7 @@ public final class SchedulerKryoRegistrar implements KryoRegistrar {
     r.add(2051, JobIndex.GetJobIds.class);
     r.add(2052, JobIndex.JobListed.class);
     r.add(2053, JobIndex.JobIds.class);
+    r.add(2054, JobIndex.AddAll.class);
+    r.add(2055, JobIndex.JobsListed.class);
   }
 }

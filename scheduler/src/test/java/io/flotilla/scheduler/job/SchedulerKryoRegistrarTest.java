@@ -133,5 +133,7 @@ class SchedulerKryoRegistrarTest {
     assertRoundTrips(system, new JobIndex.GetJobIds(ids.ref()));
     assertRoundTrips(system, new JobIndex.JobListed("j-1"));
     assertRoundTrips(system, new JobIndex.JobIds(List.of("j-1", "j-2")));
+    assertRoundTrips(system, new JobIndex.AddAll(List.of("j-1", "j-2"), ack.ref()));
+    assertRoundTrips(system, new JobIndex.JobsListed(List.of("j-1", "j-2")));
   }
 }
