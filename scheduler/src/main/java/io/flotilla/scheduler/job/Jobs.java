@@ -119,18 +119,18 @@ public final class Jobs {
    */
   public CompletionStage<JobView> submit(String team, JobSpec spec, String idempotencyKey) {
     String jobId = idempotencyKey == null ? newJobId() : jobIdFor(team, idempotencyKey);
-    CompletionStage<JobView> submitted =
-        sharding
-            .entityRefFor(JobManager.TYPE_KEY, jobId)
-            .askWithStatus(
-                replyTo -> new JobManager.Submit(spec, team, replyTo), settings.askTimeout());
-    return submitted.thenCompose(
-        view ->
-            sharding
-                .entityRefFor(JobIndex.TYPE_KEY, team)
-                .<Done>askWithStatus(
-                    replyTo -> new JobIndex.Add(jobId, replyTo), settings.askTimeout())
-                .thenApply(done -> view));
+    // The team's index lists the id before the job exists: a node that crashes between the two
+    // writes leaves an id with no job (which list() leaves out), never a job nobody can list.
+    return sharding
+        .entityRefFor(JobIndex.TYPE_KEY, team)
+        .<Done>askWithStatus(replyTo -> new JobIndex.Add(jobId, replyTo), settings.askTimeout())
+        .thenCompose(
+            listed ->
+                sharding
+                    .entityRefFor(JobManager.TYPE_KEY, jobId)
+                    .askWithStatus(
+                        replyTo -> new JobManager.Submit(spec, team, replyTo),
+                        settings.askTimeout()));
   }
 
   /** The state of job {@code jobId} ({@link JobView.Phase#NEW} when there is none). */
@@ -149,8 +149,14 @@ public final class Jobs {
             ids -> {
               List<CompletableFuture<JobView>> views =
                   ids.ids().stream().map(id -> get(id).toCompletableFuture()).toList();
+              // An id listed by a submission that never reached its job manager has no job.
               return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
-                  .thenApply(v -> views.stream().map(CompletableFuture::join).toList());
+                  .thenApply(
+                      v ->
+                          views.stream()
+                              .map(CompletableFuture::join)
+                              .filter(view -> view.phase() != JobView.Phase.NEW)
+                              .toList());
             });
   }
 

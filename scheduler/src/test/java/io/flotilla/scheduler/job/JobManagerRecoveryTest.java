@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,13 @@ class JobManagerRecoveryTest {
     JobView before = jobs.get(planned).toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(before.plan().stages()).hasSize(2);
     JobView cancelledBefore = jobs.get(cancelled).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // A submission whose node crashed after the team's index listed its id, before the job
+    // manager journaled the job: the id has no job, and listing leaves it out.
+    ClusterSharding.get(scheduler.node().system())
+        .entityRefFor(JobIndex.TYPE_KEY, "team-a")
+        .<Done>askWithStatus(r -> new JobIndex.Add("j-orphaned", r), Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
 
     scheduler.close();
     scheduler = null;
