@@ -19,6 +19,11 @@ public final class BoundedInput extends Input {
     super(bytes);
   }
 
+  /** An input to be given its bytes with {@link #setBuffer(byte[])} (one per pooled decoder). */
+  public BoundedInput() {
+    super();
+  }
+
   /** Bytes not yet read. */
   public int remaining() {
     return limit - position;

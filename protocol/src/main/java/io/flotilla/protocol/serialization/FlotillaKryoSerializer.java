@@ -34,12 +34,31 @@ public final class FlotillaKryoSerializer extends SerializerWithStringManifest {
 
   private static final Logger log = LoggerFactory.getLogger(FlotillaKryoSerializer.class);
   private static final int LOGGED_PREFIX_BYTES = 32;
+  private static final byte[] EMPTY = new byte[0];
 
   private final KryoRegistrations registrations;
   private final SerializerContext context;
   private final int maxMessageBytes;
   private final int maxDepth;
-  private final Pool<Kryo> pool;
+  private final Pool<Codec> pool;
+
+  /** Output buffers larger than this are not kept for the next message. */
+  private static final int KEPT_OUTPUT_BYTES = 64 * 1024;
+
+  /**
+   * A Kryo instance with the output and input it writes and reads with, pooled together so that a
+   * message costs no buffer allocations beyond its own bytes.
+   */
+  private static final class Codec {
+    final Kryo kryo;
+    final Output output;
+    final BoundedInput input = new BoundedInput();
+
+    Codec(Kryo kryo, int maxMessageBytes) {
+      this.kryo = kryo;
+      this.output = new Output(256, maxMessageBytes);
+    }
+  }
 
   /** Called reflectively by Pekko. */
   public FlotillaKryoSerializer(ExtendedActorSystem system) {
@@ -51,8 +70,8 @@ public final class FlotillaKryoSerializer extends SerializerWithStringManifest {
     this.pool =
         new Pool<>(true, false, 16) {
           @Override
-          protected Kryo create() {
-            return newKryo();
+          protected Codec create() {
+            return new Codec(newKryo(), maxMessageBytes);
           }
         };
   }
@@ -125,9 +144,10 @@ public final class FlotillaKryoSerializer extends SerializerWithStringManifest {
 
   @Override
   public byte[] toBinary(Object message) {
-    Kryo kryo = pool.obtain();
-    try (Output output = new Output(256, maxMessageBytes)) {
-      kryo.writeObject(output, message);
+    Codec codec = pool.obtain();
+    Output output = codec.output;
+    try {
+      codec.kryo.writeObject(output, message);
       return output.toBytes();
     } catch (com.esotericsoftware.kryo.io.KryoBufferOverflowException e) {
       throw new IllegalArgumentException(
@@ -137,22 +157,28 @@ public final class FlotillaKryoSerializer extends SerializerWithStringManifest {
               + " bytes); tensors travel on the data plane, not in control messages",
           e);
     } finally {
-      pool.free(kryo);
+      if (output.getBuffer().length > KEPT_OUTPUT_BYTES) {
+        output.setBuffer(new byte[256], maxMessageBytes);
+      } else {
+        output.reset();
+      }
+      pool.free(codec);
     }
   }
 
   @Override
   public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
     Class<?> type = null;
-    Kryo kryo = pool.obtain();
+    Codec codec = pool.obtain();
+    BoundedInput input = codec.input;
     try {
-      type = classFor(kryo, manifest);
+      type = classFor(codec.kryo, manifest);
       if (bytes.length > maxMessageBytes) {
         throw new IllegalArgumentException(
             bytes.length + " bytes exceed the limit of " + maxMessageBytes);
       }
-      BoundedInput input = new BoundedInput(bytes);
-      Object message = kryo.readObject(input, type);
+      input.setBuffer(bytes);
+      Object message = codec.kryo.readObject(input, type);
       if (input.remaining() != 0) {
         throw new IllegalArgumentException(input.remaining() + " trailing bytes after the message");
       }
@@ -174,7 +200,8 @@ public final class FlotillaKryoSerializer extends SerializerWithStringManifest {
       rejected.initCause(e);
       throw rejected;
     } finally {
-      pool.free(kryo);
+      input.setBuffer(EMPTY);
+      pool.free(codec);
     }
   }
 
