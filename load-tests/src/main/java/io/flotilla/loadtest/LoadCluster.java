@@ -75,6 +75,7 @@ public final class LoadCluster implements AutoCloseable {
                 NodeConfig.overrides()
                     .roles(Set.of(NodeRole.WORKER))
                     .seeds(cluster.seeds())
+                    .set("pekko.scheduler.tick-duration", "1ms")
                     .set("pekko.coordinated-shutdown.run-by-actor-system-terminate", false)
                     .over(base),
                 simulation));
