@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -226,18 +227,24 @@ public final class ScenarioRunner {
           }
         }
         boolean half = now - runStart > warmupNanos + durationNanos / 2;
-        if (half && !crashedHosts && p.crashHosts() > 0 && sim.heldSlots() > 0) {
-          // Crash the hosts whose workers hold the most slots, so that the loss is felt.
-          crashedHosts = true;
+        if (half && !crashedHosts && p.crashHosts() > 0) {
+          // Crash the hosts whose workers hold the most slots of jobs in mid-run, once some do:
+          // those jobs must be placed again and run steps again, so that the loss is felt (a
+          // job that has only its last step or its prepare left would finish on its other slots'
+          // reports, or start elsewhere, without a recovery to time).
+          Map<VolunteerHost, Long> stepping = new HashMap<>();
+          for (VolunteerHost host : cluster.hosts()) {
+            stepping.put(host, sim.steppingSlots(host.workerIds(), p.stepsPerJob(), 2));
+          }
           List<VolunteerHost> busiest = new ArrayList<>(cluster.hosts());
-          busiest.sort(
-              (x, y) ->
-                  Long.compare(
-                      y.workerIds().stream().mapToLong(sim::heldSlots).sum(),
-                      x.workerIds().stream().mapToLong(sim::heldSlots).sum()));
-          for (VolunteerHost host : busiest.subList(0, p.crashHosts())) {
-            host.workerIds().forEach(id -> sim.lost(id, "volunteer host crashed"));
-            host.crash();
+          busiest.sort((x, y) -> Long.compare(stepping.get(y), stepping.get(x)));
+          List<VolunteerHost> crashing = busiest.subList(0, p.crashHosts());
+          if (crashing.stream().anyMatch(h -> stepping.get(h) > 0)) {
+            crashedHosts = true;
+            for (VolunteerHost host : crashing) {
+              host.workerIds().forEach(id -> sim.lost(id, "volunteer host crashed"));
+              host.crash();
+            }
           }
         }
         if (half && !crashedScheduler && p.crashScheduler()) {

@@ -333,9 +333,9 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
     long now = System.nanoTime();
     String jobId = order.jobId();
     sim.metrics().dispatched(sim.clock().preceding(jobId), now);
-    sim.stepOrdered(jobId, now);
-    Slot slot = slots.get(jobId);
     long step = order.order().step();
+    sim.stepOrdered(jobId, step, now);
+    Slot slot = slots.get(jobId);
     if (slot == null) {
       order
           .replyTo()

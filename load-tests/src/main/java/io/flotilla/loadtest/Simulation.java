@@ -2,6 +2,7 @@ package io.flotilla.loadtest;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +28,7 @@ public final class Simulation implements AutoCloseable {
   private final AtomicLong corrupted = new AtomicLong();
   private final Map<String, Long> lastPrepareNanos = new ConcurrentHashMap<>();
   private final Map<String, Long> lastStepNanos = new ConcurrentHashMap<>();
+  private final Map<String, Long> orderedSteps = new ConcurrentHashMap<>();
 
   /**
    * A simulation that records into {@code metrics}, whose workers take {@code prepareTime} to build
@@ -112,8 +114,9 @@ public final class Simulation implements AutoCloseable {
     }
   }
 
-  void stepOrdered(String jobId, long nowNanos) {
+  void stepOrdered(String jobId, long step, long nowNanos) {
     lastStepNanos.put(jobId, nowNanos);
+    orderedSteps.put(jobId, step);
     Loss loss = losses.get(jobId);
     if (loss != null) {
       synchronized (loss) {
@@ -157,6 +160,23 @@ public final class Simulation implements AutoCloseable {
     return holding.getOrDefault(workerId, Set.of()).size();
   }
 
+  /**
+   * Slots that {@code workerIds} hold of jobs that are stepping with more than {@code stepsLeft} of
+   * their {@code totalSteps} steps to go: losing such a slot makes the job run steps again.
+   */
+  public long steppingSlots(Collection<String> workerIds, long totalSteps, long stepsLeft) {
+    long n = 0;
+    for (String workerId : workerIds) {
+      for (String jobId : holding.getOrDefault(workerId, Set.of())) {
+        Long step = orderedSteps.get(jobId);
+        if (step != null && step + stepsLeft < totalSteps) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Slots of jobs all workers hold now. */
   public long heldSlots() {
     return holding.values().stream().mapToLong(Set::size).sum();
@@ -178,6 +198,7 @@ public final class Simulation implements AutoCloseable {
   /** Stops timing the recovery of a job that ended. */
   public void ended(String jobId) {
     losses.remove(jobId);
+    orderedSteps.remove(jobId);
     clock.forget(jobId);
   }
 
