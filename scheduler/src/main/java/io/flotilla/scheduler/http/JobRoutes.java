@@ -129,7 +129,8 @@ public final class JobRoutes extends AllDirectives {
                     pathEndOrSingleSlash(() -> get(() -> completeWithFuture(checkpoint(team, id)))),
                     path(
                         PathMatchers.segment(),
-                        file -> get(() -> onSuccess(jobs.get(id), v -> shard(team, v, file)))))));
+                        file ->
+                            get(() -> onSuccess(jobs.get(team, id), v -> shard(team, v, file)))))));
   }
 
   /**
@@ -137,7 +138,7 @@ public final class JobRoutes extends AllDirectives {
    * again after an interruption appears once, with the values of its last run.
    */
   private CompletionStage<HttpResponse> metrics(String team, String id) {
-    return jobs.get(id)
+    return jobs.get(team, id)
         .thenCompose(
             view -> {
               if (!visible(view, team)) {
@@ -172,7 +173,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> checkpoint(String team, String id) {
-    return jobs.get(id)
+    return jobs.get(team, id)
         .thenApply(
             view -> {
               if (!visible(view, team)) {
@@ -301,7 +302,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> show(String team, String id) {
-    return jobs.get(id)
+    return jobs.get(team, id)
         .handle(
             (view, error) -> {
               if (error != null) {
@@ -317,7 +318,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> cancel(String team, String id) {
-    return jobs.get(id)
+    return jobs.get(team, id)
         .thenCompose(
             view -> {
               if (!visible(view, team)) {
@@ -342,7 +343,7 @@ public final class JobRoutes extends AllDirectives {
 
   private Route events(String team, String id) {
     return onSuccess(
-        jobs.get(id),
+        jobs.get(team, id),
         view -> {
           if (!visible(view, team)) {
             return complete(notFound(id));

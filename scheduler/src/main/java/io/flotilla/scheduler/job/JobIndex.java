@@ -46,6 +46,12 @@ public final class JobIndex
   /** Asks for the team's job ids. */
   public record GetJobIds(ActorRef<JobIds> replyTo) implements Command {}
 
+  /** Asks whether {@code jobId} is on the team's list. */
+  public record Contains(String jobId, ActorRef<Listed> replyTo) implements Command {}
+
+  /** Whether the job id asked about is on the team's list. */
+  public record Listed(boolean listed) implements ControlMessage {}
+
   /** Adds {@code jobIds} in this order (the front's batch); replies once they are journaled. */
   public record AddAll(List<String> jobIds, ActorRef<StatusReply<Done>> replyTo)
       implements Command {
@@ -113,6 +119,12 @@ public final class JobIndex
       return newReceiveBuilder()
           .onMessage(Add.class, this::onAdd)
           .onMessage(GetJobIds.class, this::onGet)
+          .onMessage(
+              Contains.class,
+              contains -> {
+                index.tell(contains);
+                return this;
+              })
           .onMessage(Written.class, this::onWritten)
           .onSignal(Terminated.class, t -> onJournalStopped())
           .build();
@@ -187,6 +199,10 @@ public final class JobIndex
         .forAnyState()
         .onCommand(AddAll.class, this::onAddAll)
         .onCommand(GetJobIds.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
+        .onCommand(
+            Contains.class,
+            (state, cmd) ->
+                Effect().reply(cmd.replyTo(), new Listed(state.ids().contains(cmd.jobId()))))
         .build();
   }
 

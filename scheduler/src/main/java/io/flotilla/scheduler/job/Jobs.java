@@ -140,6 +140,23 @@ public final class Jobs {
         .ask(JobManager.Get::new, settings.askTimeout());
   }
 
+  /**
+   * The state of {@code team}'s job {@code jobId}, or {@link JobView.Phase#NEW} when the team's
+   * index does not list it. An id the team never submitted does not start a job manager: Cluster
+   * Sharding remembers every job manager it starts, so reads of made-up ids must not create them.
+   */
+  public CompletionStage<JobView> get(String team, String jobId) {
+    return sharding
+        .entityRefFor(JobIndex.TYPE_KEY, team)
+        .<JobIndex.Listed>ask(
+            replyTo -> new JobIndex.Contains(jobId, replyTo), settings.askTimeout())
+        .thenCompose(
+            listed ->
+                listed.listed()
+                    ? get(jobId)
+                    : CompletableFuture.completedFuture(JobView.empty(jobId)));
+  }
+
   /** The states of {@code team}'s jobs, oldest first. */
   public CompletionStage<List<JobView>> list(String team) {
     return sharding

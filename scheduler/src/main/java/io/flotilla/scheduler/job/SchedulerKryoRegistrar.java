@@ -49,5 +49,7 @@ public final class SchedulerKryoRegistrar implements KryoRegistrar {
     r.add(2053, JobIndex.JobIds.class);
     r.add(2054, JobIndex.AddAll.class);
     r.add(2055, JobIndex.JobsListed.class);
+    r.add(2056, JobIndex.Contains.class);
+    r.add(2057, JobIndex.Listed.class);
   }
 }

@@ -8,6 +8,7 @@ import io.flotilla.gossip.GossipTesting;
 import io.flotilla.gossip.NodeConfig;
 import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.SchedulerNode;
+import io.flotilla.scheduler.job.JobManager;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -24,6 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -216,6 +221,22 @@ class JobsApiTest {
     HttpResponse<String> unknown = send("GET", "/jobs/j-none", "token-a", null);
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(JSON.readTree(unknown.body()).get("error").asText()).contains("no job j-none");
+    for (String path : List.of("/jobs/j-none/events", "/jobs/j-none/metrics")) {
+      assertThat(send("GET", path, "token-a", null).statusCode()).as(path).isEqualTo(404);
+    }
+    assertThat(send("DELETE", "/jobs/j-none", "token-a", null).statusCode()).isEqualTo(404);
+    // Reading an id nobody submitted starts no job manager (Cluster Sharding would remember it).
+    TestProbe<ShardRegion.CurrentShardRegionState> shards =
+        TestProbe.create(scheduler.node().system());
+    ClusterSharding.get(scheduler.node().system())
+        .shardState()
+        .tell(new GetShardRegionState(JobManager.TYPE_KEY, shards.ref()));
+    List<String> started = new ArrayList<>();
+    shards
+        .receiveMessage(Duration.ofSeconds(10))
+        .getShards()
+        .forEach(shard -> started.addAll(shard.getEntityIds()));
+    assertThat(started).doesNotContain("j-none");
     HttpResponse<String> method = send("PUT", "/jobs", "token-a", "x");
     assertThat(method.statusCode()).isEqualTo(405);
     assertThat(JSON.readTree(method.body()).has("error")).isTrue();
