@@ -155,11 +155,6 @@ public final class Simulation implements AutoCloseable {
     }
   }
 
-  /** Slots of jobs {@code workerId} holds now. */
-  public long heldSlots(String workerId) {
-    return holding.getOrDefault(workerId, Set.of()).size();
-  }
-
   /**
    * Slots that {@code workerIds} hold of jobs that are stepping with more than {@code stepsLeft} of
    * their {@code totalSteps} steps to go: losing such a slot makes the job run steps again.
@@ -175,11 +170,6 @@ public final class Simulation implements AutoCloseable {
       }
     }
     return n;
-  }
-
-  /** Slots of jobs all workers hold now. */
-  public long heldSlots() {
-    return holding.values().stream().mapToLong(Set::size).sum();
   }
 
   /**
