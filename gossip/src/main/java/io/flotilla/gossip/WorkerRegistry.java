@@ -1,6 +1,7 @@
 package io.flotilla.gossip;
 
 import io.flotilla.protocol.ControlMessage;
+import io.flotilla.protocol.StatusReplies;
 import io.flotilla.protocol.worker.WorkerCapabilities;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -276,7 +277,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
       // Answers of the replicas that are not the caller's: a failure there is only logged.
       this.quiet =
           context.messageAdapter(
-              statusReplyClass(), reply -> new ProxyWritten("a registry write", reply));
+              StatusReplies.ofDone(), reply -> new ProxyWritten("a registry write", reply));
       this.changes = context.messageAdapter(WorkersChanged.class, ProxyChanged::new);
       this.snapshots = context.messageAdapter(Workers.class, ProxySnapshot::new);
       context
@@ -285,11 +286,6 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
           .tell(
               Receptionist.subscribe(
                   SERVICE, context.messageAdapter(Receptionist.Listing.class, ProxyReplicas::new)));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Class<StatusReply<Done>> statusReplyClass() {
-      return (Class<StatusReply<Done>>) (Class<?>) StatusReply.class;
     }
 
     @Override
@@ -434,7 +430,7 @@ public final class WorkerRegistry extends AbstractBehavior<WorkerRegistry.Comman
    * says so).
    */
   private static final class PagedRead {
-    private static final java.time.Duration PAGE_TIMEOUT = java.time.Duration.ofSeconds(5);
+    private static final Duration PAGE_TIMEOUT = Duration.ofSeconds(5);
 
     private record Page(WorkersPage page, Throwable failure) {}
 

@@ -1,6 +1,7 @@
 package io.flotilla.scheduler.job;
 
 import io.flotilla.protocol.ControlMessage;
+import io.flotilla.protocol.StatusReplies;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.Done;
@@ -106,25 +107,15 @@ public final class JobIndex
     Front(ActorContext<Command> ctx, ActorRef<Command> index) {
       super(ctx);
       this.index = index;
-      this.written = ctx.messageAdapter(statusReplyClass(), Written::new);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Class<StatusReply<Done>> statusReplyClass() {
-      return (Class<StatusReply<Done>>) (Class<?>) StatusReply.class;
+      this.written = ctx.messageAdapter(StatusReplies.ofDone(), Written::new);
     }
 
     @Override
     public Receive<Command> createReceive() {
       return newReceiveBuilder()
           .onMessage(Add.class, this::onAdd)
-          .onMessage(GetJobIds.class, this::onGet)
-          .onMessage(
-              Contains.class,
-              contains -> {
-                index.tell(contains);
-                return this;
-              })
+          .onMessage(GetJobIds.class, this::toJournal)
+          .onMessage(Contains.class, this::toJournal)
           .onMessage(Written.class, this::onWritten)
           .onSignal(Terminated.class, t -> onJournalStopped())
           .build();
@@ -135,11 +126,7 @@ public final class JobIndex
       StatusReply<Done> failed = StatusReply.error("the job index of this team failed; try again");
       List<Add> unanswered = new ArrayList<>(writing);
       unanswered.addAll(pending);
-      for (Add add : unanswered) {
-        if (add.replyTo() != null) {
-          add.replyTo().tell(failed);
-        }
-      }
+      unanswered.forEach(add -> add.replyTo().tell(failed));
       return Behaviors.stopped();
     }
 
@@ -151,8 +138,9 @@ public final class JobIndex
       return this;
     }
 
-    private Behavior<Command> onGet(GetJobIds get) {
-      index.tell(get);
+    /** Reads go to the journal, which answers from its state. */
+    private Behavior<Command> toJournal(Command read) {
+      index.tell(read);
       return this;
     }
 
@@ -163,11 +151,7 @@ public final class JobIndex
     }
 
     private Behavior<Command> onWritten(Written msg) {
-      for (Add add : writing) {
-        if (add.replyTo() != null) {
-          add.replyTo().tell(msg.reply());
-        }
-      }
+      writing.forEach(add -> add.replyTo().tell(msg.reply()));
       writing = List.of();
       if (!pending.isEmpty()) {
         write();
