@@ -2,24 +2,20 @@ package io.flotilla.scheduler.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flotilla.gossip.GossipTesting;
-import io.flotilla.gossip.NodeConfig;
-import io.flotilla.protocol.NodeRole;
 import io.flotilla.scheduler.SchedulerNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,26 +27,9 @@ class JobIndexTest {
 
   @TempDir Path dataDir;
 
+  @RegisterExtension final JournaledScheduler node = new JournaledScheduler();
+
   private SchedulerNode scheduler;
-
-  @AfterEach
-  void stop() {
-    if (scheduler != null) {
-      scheduler.close();
-    }
-  }
-
-  private SchedulerNode startScheduler() throws InterruptedException {
-    SchedulerNode node =
-        SchedulerNode.start(
-            NodeConfig.overrides()
-                .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
-                .set("flotilla.scheduler.persistence.h2-directory", dataDir.toString())
-                .set("flotilla.scheduler.http.enabled", false)
-                .over(GossipTesting.base()));
-    assertThat(node.node().awaitUp(Duration.ofSeconds(20))).isTrue();
-    return node;
-  }
 
   private EntityRef<JobIndex.Command> index(String team) {
     return ClusterSharding.get(scheduler.node().system()).entityRefFor(JobIndex.TYPE_KEY, team);
@@ -66,7 +45,7 @@ class JobIndexTest {
 
   @Test
   void aBurstOfAddsIsListedOnceAndInOrderAndSurvivesARestart() throws Exception {
-    scheduler = startScheduler();
+    scheduler = node.start(dataDir);
     // Beyond a persistent actor's stash (4,096): one write per add used to drop the rest.
     int n = 10_000;
     List<String> expected = new ArrayList<>();
@@ -89,8 +68,7 @@ class JobIndexTest {
     assertThat(ids("burst-team")).containsExactlyElementsOf(expected);
     assertThat(ids("other-team")).isEmpty();
 
-    scheduler.close();
-    scheduler = startScheduler();
+    scheduler = node.restart();
     assertThat(ids("burst-team")).containsExactlyElementsOf(expected);
   }
 }

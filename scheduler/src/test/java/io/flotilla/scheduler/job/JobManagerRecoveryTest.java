@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.gossip.GossipTesting;
-import io.flotilla.gossip.NodeConfig;
 import io.flotilla.gossip.WorkerRegistry;
-import io.flotilla.protocol.NodeRole;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.protocol.job.JobSpecParser;
 import io.flotilla.protocol.worker.DataPlaneEndpoint;
@@ -15,16 +13,15 @@ import io.flotilla.scheduler.SchedulerNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,29 +33,14 @@ class JobManagerRecoveryTest {
 
   @TempDir Path dataDir;
 
+  @RegisterExtension final JournaledScheduler node = new JournaledScheduler();
+
   private SchedulerNode scheduler;
-
-  @AfterEach
-  void stop() {
-    if (scheduler != null) {
-      scheduler.close();
-    }
-  }
-
-  private SchedulerNode startScheduler() {
-    return SchedulerNode.start(
-        NodeConfig.overrides()
-            .roles(Set.of(NodeRole.SEED, NodeRole.SCHEDULER))
-            .set("flotilla.scheduler.persistence.h2-directory", dataDir.toString())
-            .set("flotilla.scheduler.http.enabled", false)
-            .over(GossipTesting.base()));
-  }
 
   @Test
   void aJobIsPlannedWhenWorkersJoinAndSurvivesTheTerminationOfItsNode() throws Exception {
     JobSpec spec = JobSpecParser.parse(Path.of("../examples/addition-gpt.yaml"));
-    scheduler = startScheduler();
-    assertThat(scheduler.node().awaitUp(Duration.ofSeconds(20))).isTrue();
+    scheduler = node.start(dataDir);
     Jobs jobs = scheduler.jobs();
 
     JobView queued = jobs.submit("team-a", spec).toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -104,11 +86,7 @@ class JobManagerRecoveryTest {
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
 
-    scheduler.close();
-    scheduler = null;
-
-    scheduler = startScheduler();
-    assertThat(scheduler.node().awaitUp(Duration.ofSeconds(20))).isTrue();
+    scheduler = node.restart();
     Jobs recovered = scheduler.jobs();
     assertThat(recovered.get(planned).toCompletableFuture().get(20, TimeUnit.SECONDS))
         .isEqualTo(before);
