@@ -3,7 +3,6 @@ package io.flotilla.loadtest;
 import com.typesafe.config.Config;
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.ThreadFactory;
@@ -89,10 +88,5 @@ public final class SharedPool extends ExecutorServiceConfigurator {
     public boolean awaitTermination(long timeout, TimeUnit unit) {
       return shutdown;
     }
-  }
-
-  /** The pool itself, for tests. */
-  static ExecutorService pool() {
-    return POOL;
   }
 }
