@@ -92,7 +92,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
 
   private record HostGone(String workerId) implements Command {}
 
-  private record Deadline(long generation, String what) implements Command {}
+  /** The deadline timer fired (it may be early: see {@link RollingDeadline}). */
+  private enum Deadline implements Command {
+    FIRED
+  }
 
   /** Facts the driver reports to its manager. */
   sealed interface Fact extends JobManager.Command, NoSerializationVerificationNeeded {}
@@ -205,16 +208,19 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private final Map<String, String> uploadUrls = new HashMap<>();
   private final Deque<Long> recentStepNanos = new ArrayDeque<>();
   private Phase phase = Phase.LOCATING;
-  private long generation;
+
+  /** The deadline of the phase under way (locating, preparing, a step, a checkpoint). */
+  private final RollingDeadline deadline;
+
   private long resumeStep;
   private boolean forcedRestore;
   private long step;
   private long stepStartNanos;
   private final Map<String, TaskMessage> recovered = new LinkedHashMap<>();
   private final Verifier verifier;
-  private final Executor blocking;
+  private final Executor logWriter;
   private CompletableFuture<Void> logWrites = CompletableFuture.completedFuture(null);
-  private VerificationLog verificationLog; // opened on the blocking dispatcher, used only there
+  private VerificationLog verificationLog; // opened on the log writer, used only there
   private final java.util.concurrent.ConcurrentLinkedQueue<VerificationLog.Entry> unlogged =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicBoolean logWriteQueued =
@@ -312,7 +318,16 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     this.replies = ctx.messageAdapter(TaskMessage.class, Reply::new);
     this.verifier = new Verifier(Tolerance.of(spec.verification()), 2);
     this.logger = ctx.getLog();
-    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    this.deadline =
+        new RollingDeadline(
+            System::nanoTime,
+            nanos -> timers.startSingleTimer("deadline", Deadline.FIRED, Duration.ofNanos(nanos)));
+    this.logWriter =
+        ctx.getSystem()
+            .dispatchers()
+            .lookup(
+                DispatcherSelector.fromConfig(
+                    "flotilla.scheduler.jobs.verification-log-dispatcher"));
     arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
     locate(workers);
   }
@@ -603,7 +618,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     shadowVerified.clear();
     probes.clear();
     phase = Phase.STARTING;
-    timers.cancel("deadline");
+    disarm();
     manager.tell(new Started(step));
   }
 
@@ -1143,7 +1158,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     StepReport first = reports.get(0);
     phase = Phase.RECORDING_STEP;
-    timers.cancel("deadline");
+    disarm();
     manager.tell(
         new Stepped(
             new StepMetrics(
@@ -1241,7 +1256,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
                 logger.warn("Job {}: cannot write the verification log: {}", jobId, e.toString());
               }
             },
-            blocking);
+            logWriter);
   }
 
   private Behavior<Command> onPostStop() {
@@ -1255,7 +1270,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
             logger.warn("Job {}: cannot close the verification log: {}", jobId, e.toString());
           }
         },
-        blocking);
+        logWriter);
     return this;
   }
 
@@ -1297,7 +1312,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       shards.add(new CheckpointRecord.Shard(s.stage(), s.sha256(), s.bytes()));
     }
     phase = Phase.RECORDING_CHECKPOINT;
-    timers.cancel("deadline");
+    disarm();
     latest = new CheckpointRecord(step, shards);
     manager.tell(new Checkpointed(latest));
     return this;
@@ -1358,9 +1373,10 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     return this;
   }
 
-  private Behavior<Command> onDeadline(Deadline d) {
-    if (d.generation() != generation) {
-      return this;
+  private Behavior<Command> onDeadline(Deadline fired) {
+    String what = deadline.fired();
+    if (what == null) {
+      return this; // disarmed, or armed again for later since the timer started
     }
     if (phase == Phase.PROBING) {
       ctx.getLog().warn("Job {}: link probes unanswered, starting without them", jobId);
@@ -1371,19 +1387,22 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         && (phase == Phase.PREPARING_SHADOWS
             || phase == Phase.TIE_BREAKING
             || (phase == Phase.STEPPING && received.size() == assignments.size()))) {
-      return shadowsFailed("no answer for " + d.what() + " in time");
+      return shadowsFailed("no answer for " + what + " in time");
     }
     List<String> missing = new ArrayList<>(plannedWorkers());
     missing.removeAll(received.keySet());
     if (phase == Phase.LOCATING) {
       missing.removeAll(hosts.keySet());
     }
-    return interrupt("no answer for " + d.what() + " in time from " + missing);
+    return interrupt("no answer for " + what + " in time from " + missing);
   }
 
   private void arm(Duration timeout, String what) {
-    generation++;
-    timers.startSingleTimer("deadline", new Deadline(generation, what), timeout);
+    deadline.arm(timeout, what);
+  }
+
+  private void disarm() {
+    deadline.disarm();
   }
 
   private Behavior<Command> interrupt(String reason) {
