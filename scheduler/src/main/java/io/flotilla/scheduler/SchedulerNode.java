@@ -105,11 +105,23 @@ public final class SchedulerNode implements AutoCloseable {
           Path.of(config.getString("flotilla.scheduler.persistence.h2-directory")).toAbsolutePath();
       database =
           database.withValue(
-              "db.url", ConfigValueFactory.fromAnyRef("jdbc:h2:file:" + directory + "/journal"));
+              "db.url",
+              ConfigValueFactory.fromAnyRef(
+                  "jdbc:h2:file:"
+                      + directory
+                      + "/journal"
+                      + h2Settings(config.getConfig("flotilla.scheduler.persistence"))));
     }
     return ConfigFactory.parseMap(plugins)
         .withFallback(config)
         .withValue(JobSettings.SHARED_DATABASE, database.root());
+  }
+
+  /** The embedded journal's H2 settings (cache size, write delay), as URL parameters. */
+  static String h2Settings(Config persistence) {
+    long cacheKiB = Math.max(1, persistence.getBytes("h2-cache-size") / 1024);
+    long writeDelayMs = persistence.getDuration("h2-write-delay").toMillis();
+    return ";CACHE_SIZE=" + cacheKiB + ";WRITE_DELAY=" + writeDelayMs;
   }
 
   /**

@@ -2,12 +2,15 @@ package io.flotilla.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.flotilla.gossip.FlotillaNode;
 import io.flotilla.gossip.GossipTesting;
 import io.flotilla.gossip.NodeConfig;
 import io.flotilla.gossip.SeedAddress;
 import io.flotilla.gossip.WorkerRegistry;
 import io.flotilla.protocol.NodeRole;
+import io.flotilla.scheduler.job.JobSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -59,6 +62,23 @@ class SchedulerNodeTest {
           assertThat(probe.receiveMessage(Duration.ofSeconds(1)).byId()).containsKey("w-on-seed");
           return null;
         });
+  }
+
+  @Test
+  void theEmbeddedJournalKeepsFewPagesInMemory() {
+    Config config =
+        SchedulerNode.withJobJournal(
+            ConfigFactory.parseString(
+                    "flotilla.scheduler.persistence { h2-directory = \"/data/j\", "
+                        + "h2-cache-size = 2MiB, h2-write-delay = 20ms }")
+                .withFallback(ConfigFactory.load()));
+    assertThat(config.getString(JobSettings.SHARED_DATABASE + ".db.url"))
+        .isEqualTo("jdbc:h2:file:/data/j/journal;CACHE_SIZE=2048;WRITE_DELAY=20");
+    // The defaults: a 1 MiB cache, pages written within 50 ms.
+    assertThat(
+            SchedulerNode.h2Settings(
+                ConfigFactory.load().getConfig("flotilla.scheduler.persistence")))
+        .isEqualTo(";CACHE_SIZE=1024;WRITE_DELAY=50");
   }
 
   @Test
