@@ -26,14 +26,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -133,9 +134,13 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
 
   /**
    * Per job, the tasks this worker computed, across rebuilds and, as a worker does for an hour,
-   * after the job released it (a run is shorter than that).
+   * after the job released it (a run is shorter than that): the steps run per (stage, replica), as
+   * bits. A set of task-id strings grew by one string per step for the whole run, which the garbage
+   * collector of the process that also runs the scheduler copied again and again.
    */
-  private final Map<String, Set<String>> ranTasks = new HashMap<>();
+  private final Map<String, Map<Long, BitSet>> ranTasks = new HashMap<>();
+
+  private static final Pattern TASK_ID = Pattern.compile("step-(\\d+)/stage-(\\d+)/replica-(\\d+)");
 
   /** Every simulated worker computes alike, so their digests are comparable bit for bit. */
   static final String DETERMINISM_CLASS = "simulated";
@@ -451,8 +456,9 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
     slot.running = false;
     slot.nextStep = c.step() + 1;
     ranTasks
-        .computeIfAbsent(c.jobId(), j -> new HashSet<>())
-        .add(StageHostCommand.SignReceipts.taskId(c.step(), a.stage(), a.replica()));
+        .computeIfAbsent(c.jobId(), j -> new HashMap<>())
+        .computeIfAbsent(slotKey(a.stage(), a.replica()), k -> new BitSet())
+        .set(Math.toIntExact(c.step()));
     slot.lastReport = report;
     ActorRef<TaskMessage> replyTo = slot.current.replyTo();
     slot.current = null;
@@ -537,15 +543,34 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
     return this;
   }
 
+  private static long slotKey(int stage, int replica) {
+    return ((long) stage << 32) | (replica & 0xffffffffL);
+  }
+
+  /** Whether {@code taskId} (as {@link StageHostCommand.SignReceipts#taskId} writes it) ran. */
+  private static boolean ran(Map<Long, BitSet> own, String taskId) {
+    Matcher m = TASK_ID.matcher(taskId);
+    if (!m.matches()) {
+      return false;
+    }
+    try {
+      long step = Long.parseLong(m.group(1));
+      BitSet steps = own.get(slotKey(Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))));
+      return steps != null && step <= Integer.MAX_VALUE && steps.get((int) step);
+    } catch (NumberFormatException e) {
+      return false; // digits beyond a long or an int: no task of ours
+    }
+  }
+
   private Behavior<Object> onSignReceipts(StageHostCommand.SignReceipts order) {
     sim.metrics().otherOrder();
-    Set<String> own = ranTasks.getOrDefault(order.jobId(), Set.of());
+    Map<Long, BitSet> own = ranTasks.getOrDefault(order.jobId(), Map.of());
     List<WorkReceipt> mine = new ArrayList<>();
     int refused = 0;
     for (WorkReceipt r : order.receipts()) {
       if (r.jobId().equals(order.jobId())
           && r.workerId().equals(workerId())
-          && own.contains(r.taskId())) {
+          && ran(own, r.taskId())) {
         mine.add(r);
       } else {
         refused++;
