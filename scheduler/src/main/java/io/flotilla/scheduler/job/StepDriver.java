@@ -328,7 +328,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
             .lookup(
                 DispatcherSelector.fromConfig(
                     "flotilla.scheduler.jobs.verification-log-dispatcher"));
-    arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
+    deadline.arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
     locate(workers);
   }
 
@@ -443,7 +443,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
           .get(a.self().workerId())
           .tell(new StageHostCommand.Prepare(a, resume, restore, replies));
     }
-    arm(settings.prepareTimeout(), "preparing the stages on " + plannedWorkers());
+    deadline.arm(settings.prepareTimeout(), "preparing the stages on " + plannedWorkers());
   }
 
   private Behavior<Command> onReply(Reply reply) {
@@ -585,7 +585,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (probes.isEmpty()) {
       start();
     } else {
-      arm(settings.prepareTimeout(), "measuring links");
+      deadline.arm(settings.prepareTimeout(), "measuring links");
     }
   }
 
@@ -618,7 +618,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     shadowVerified.clear();
     probes.clear();
     phase = Phase.STARTING;
-    disarm();
+    deadline.disarm();
     manager.tell(new Started(step));
   }
 
@@ -673,7 +673,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       if (shadows != null) {
         phase = Phase.PREPARING_SHADOWS;
         shadows.runs().forEach(this::prepareShadow);
-        arm(settings.prepareTimeout(), "preparing the shadows of step " + step);
+        deadline.arm(settings.prepareTimeout(), "preparing the shadows of step " + step);
         return;
       }
     }
@@ -965,7 +965,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     if (!breakers.isEmpty()) {
       phase = Phase.TIE_BREAKING;
-      arm(
+      deadline.arm(
           settings
               .prepareTimeout()
               .plus(settings.stepTimeout(Duration.ofNanos(slowestRecentStep()))),
@@ -1103,7 +1103,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     if (shadowed) {
       shadows.runs().forEach(this::executeShadow);
     }
-    arm(settings.stepTimeout(Duration.ofNanos(slowestRecentStep())), "step " + step);
+    deadline.arm(settings.stepTimeout(Duration.ofNanos(slowestRecentStep())), "step " + step);
   }
 
   private Behavior<Command> onStepDone() {
@@ -1158,7 +1158,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
     }
     StepReport first = reports.get(0);
     phase = Phase.RECORDING_STEP;
-    disarm();
+    deadline.disarm();
     manager.tell(
         new Stepped(
             new StepMetrics(
@@ -1289,7 +1289,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
           .get(a.self().workerId())
           .tell(new StageHostCommand.SaveCheckpoint(jobId, done, url, replies));
     }
-    arm(settings.checkpointTimeout(), "the checkpoint after step " + done);
+    deadline.arm(settings.checkpointTimeout(), "the checkpoint after step " + done);
   }
 
   private Behavior<Command> onCheckpointDone() {
@@ -1312,7 +1312,7 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       shards.add(new CheckpointRecord.Shard(s.stage(), s.sha256(), s.bytes()));
     }
     phase = Phase.RECORDING_CHECKPOINT;
-    disarm();
+    deadline.disarm();
     latest = new CheckpointRecord(step, shards);
     manager.tell(new Checkpointed(latest));
     return this;
@@ -1395,14 +1395,6 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
       missing.removeAll(hosts.keySet());
     }
     return interrupt("no answer for " + what + " in time from " + missing);
-  }
-
-  private void arm(Duration timeout, String what) {
-    deadline.arm(timeout, what);
-  }
-
-  private void disarm() {
-    deadline.disarm();
   }
 
   private Behavior<Command> interrupt(String reason) {
