@@ -28,13 +28,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -139,8 +139,6 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
    * collector of the process that also runs the scheduler copied again and again.
    */
   private final Map<String, Map<Long, BitSet>> ranTasks = new HashMap<>();
-
-  private static final Pattern TASK_ID = Pattern.compile("step-(\\d+)/stage-(\\d+)/replica-(\\d+)");
 
   /** Every simulated worker computes alike, so their digests are comparable bit for bit. */
   static final String DETERMINISM_CLASS = "simulated";
@@ -547,30 +545,27 @@ public final class SimulatedWorker extends AbstractBehavior<Object> {
     return ((long) stage << 32) | (replica & 0xffffffffL);
   }
 
-  /** Whether {@code taskId} (as {@link StageHostCommand.SignReceipts#taskId} writes it) ran. */
-  private static boolean ran(Map<Long, BitSet> own, String taskId) {
-    Matcher m = TASK_ID.matcher(taskId);
-    if (!m.matches()) {
-      return false;
+  /** The ids of the tasks this worker ran for a job, as the receipts name them. */
+  private static Set<String> taskIds(Map<Long, BitSet> ran) {
+    Set<String> ids = new HashSet<>();
+    for (Map.Entry<Long, BitSet> slot : ran.entrySet()) {
+      int stage = (int) (slot.getKey() >> 32);
+      int replica = (int) slot.getKey().longValue();
+      slot.getValue().stream()
+          .forEach(step -> ids.add(StageHostCommand.SignReceipts.taskId(step, stage, replica)));
     }
-    try {
-      long step = Long.parseLong(m.group(1));
-      BitSet steps = own.get(slotKey(Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))));
-      return steps != null && step <= Integer.MAX_VALUE && steps.get((int) step);
-    } catch (NumberFormatException e) {
-      return false; // digits beyond a long or an int: no task of ours
-    }
+    return ids;
   }
 
   private Behavior<Object> onSignReceipts(StageHostCommand.SignReceipts order) {
     sim.metrics().otherOrder();
-    Map<Long, BitSet> own = ranTasks.getOrDefault(order.jobId(), Map.of());
+    Set<String> own = taskIds(ranTasks.getOrDefault(order.jobId(), Map.of()));
     List<WorkReceipt> mine = new ArrayList<>();
     int refused = 0;
     for (WorkReceipt r : order.receipts()) {
       if (r.jobId().equals(order.jobId())
           && r.workerId().equals(workerId())
-          && ran(own, r.taskId())) {
+          && own.contains(r.taskId())) {
         mine.add(r);
       } else {
         refused++;

@@ -16,22 +16,25 @@ class RollingDeadlineTest {
   private final List<Long> timers = new ArrayList<>();
   private final RollingDeadline deadline = new RollingDeadline(() -> now, timers::add);
 
+  /** Arms a 20 s step deadline at second {@code second}. */
+  private void stepAt(long second, String what) {
+    now = second * S;
+    deadline.arm(Duration.ofSeconds(20), what);
+  }
+
   @Test
   void armingAgainBeforeThePendingTimerStartsNoTimer() {
-    deadline.arm(Duration.ofSeconds(20), "step 0");
-    now = 5 * S;
-    deadline.arm(Duration.ofSeconds(20), "step 1");
-    now = 9 * S;
-    deadline.arm(Duration.ofSeconds(20), "step 2");
+    stepAt(0, "step 0");
+    stepAt(5, "step 1");
+    stepAt(9, "step 2");
 
     assertThat(timers).containsExactly(20 * S);
   }
 
   @Test
   void aTimerFiringBeforeTheDeadlineStartsItselfForWhatIsLeft() {
-    deadline.arm(Duration.ofSeconds(20), "step 0");
-    now = 9 * S;
-    deadline.arm(Duration.ofSeconds(20), "step 1");
+    stepAt(0, "step 0");
+    stepAt(9, "step 1");
     now = 20 * S;
 
     assertThat(deadline.fired()).isNull();
@@ -65,7 +68,7 @@ class RollingDeadlineTest {
     assertThat(timers).containsExactly(20 * S);
 
     // Armed after the timer fired: a new timer, for the new deadline.
-    deadline.arm(Duration.ofSeconds(20), "step 51");
+    stepAt(60, "step 51");
     assertThat(timers).containsExactly(20 * S, 20 * S);
     now = 80 * S;
     assertThat(deadline.fired()).isEqualTo("step 51");
