@@ -12,6 +12,7 @@ import io.flotilla.scheduler.job.CheckpointRecord;
 import io.flotilla.scheduler.job.JobPayments;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.job.VerificationLogs;
 import io.flotilla.scheduler.job.WorkerPay;
 import io.flotilla.scheduler.job.WorkerTotals;
 import io.flotilla.scheduler.planner.PlanRenderer;
@@ -207,6 +208,7 @@ public final class DemoTraining implements DemoCommand.DemoPhase {
   private DemoIncidents incidents(LocalCluster cluster, String id, WorkerChurn churn)
       throws Exception {
     var system = cluster.scheduler().node().system();
+    VerificationLogs.get(system).writer().flush().get(30, TimeUnit.SECONDS);
     Path log = cluster.scheduler().jobs().checkpoints().verificationLog(id);
     Path copy = outputDir.resolve("verification.jsonl");
     List<VerificationLog.Entry> verdicts = List.of();

@@ -9,9 +9,11 @@ import io.flotilla.gossip.reputation.WorkerReputation;
 import io.flotilla.protocol.job.JobSpec;
 import io.flotilla.scheduler.job.JobView;
 import io.flotilla.scheduler.job.Jobs;
+import io.flotilla.scheduler.job.VerificationLogs;
 import io.flotilla.scheduler.planner.PlanResult;
 import io.flotilla.scheduler.verify.Verdict;
 import io.flotilla.scheduler.verify.VerificationLog;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.TreeMap;
@@ -86,8 +88,7 @@ class ShadowExecutionTest {
 
       // The log shows how: the replica vote agreed with the poisoner (it cannot see the poison),
       // and every time it ran, the shadow and the tie-breaker outvoted it on its backward pass.
-      List<VerificationLog.Entry> entries =
-          VerificationLog.read(jobs.checkpoints().verificationLog(id));
+      List<VerificationLog.Entry> entries = VerificationLog.read(writtenLog(cluster, jobs, id));
       assertThat(entries)
           .filteredOn(e -> e.dissenting().contains("poisoner"))
           .hasSizeGreaterThanOrEqualTo(2)
@@ -148,8 +149,7 @@ class ShadowExecutionTest {
               .map(PlanResult.Placement::workerId)
               .toList();
       assertThat(copies).hasSize(2);
-      List<VerificationLog.Entry> entries =
-          VerificationLog.read(jobs.checkpoints().verificationLog(id));
+      List<VerificationLog.Entry> entries = VerificationLog.read(writtenLog(cluster, jobs, id));
       for (long step = 0; step < 3; step++) {
         long s = step;
         assertThat(entries)
@@ -204,5 +204,14 @@ class ShadowExecutionTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The job's verification log, once the node's writer has written what it holds. */
+  private static Path writtenLog(LocalCluster cluster, Jobs jobs, String id) throws Exception {
+    VerificationLogs.get(cluster.scheduler().node().system())
+        .writer()
+        .flush()
+        .get(30, TimeUnit.SECONDS);
+    return jobs.checkpoints().verificationLog(id);
   }
 }

@@ -22,8 +22,8 @@ import io.flotilla.scheduler.verify.TaskKey;
 import io.flotilla.scheduler.verify.Tolerance;
 import io.flotilla.scheduler.verify.Verdict;
 import io.flotilla.scheduler.verify.VerificationLog;
+import io.flotilla.scheduler.verify.VerificationLogWriter;
 import io.flotilla.scheduler.verify.Verifier;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,12 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -218,13 +215,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
   private long stepStartNanos;
   private final Map<String, TaskMessage> recovered = new LinkedHashMap<>();
   private final Verifier verifier;
-  private final Executor logWriter;
-  private CompletableFuture<Void> logWrites = CompletableFuture.completedFuture(null);
-  private VerificationLog verificationLog; // opened on the log writer, used only there
-  private final java.util.concurrent.ConcurrentLinkedQueue<VerificationLog.Entry> unlogged =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.atomic.AtomicBoolean logWriteQueued =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final VerificationLogWriter logWriter;
+  private final java.nio.file.Path logFile;
   private final org.slf4j.Logger logger;
 
   /** Decides which replicas' steps get shadows (adaptive replication, spot checks). */
@@ -322,12 +314,8 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
         new RollingDeadline(
             System::nanoTime,
             nanos -> timers.startSingleTimer("deadline", Deadline.FIRED, Duration.ofNanos(nanos)));
-    this.logWriter =
-        ctx.getSystem()
-            .dispatchers()
-            .lookup(
-                DispatcherSelector.fromConfig(
-                    "flotilla.scheduler.jobs.verification-log-dispatcher"));
+    this.logWriter = VerificationLogs.get(ctx.getSystem()).writer();
+    this.logFile = store.verificationLog(jobId);
     deadline.arm(settings.prepareTimeout(), "finding the stage hosts of " + plannedWorkers());
     locate(workers);
   }
@@ -1235,42 +1223,11 @@ final class StepDriver extends AbstractBehavior<StepDriver.Command> {
    * that queue up while a write is under way go out together, with one flush.
    */
   private void log(VerificationLog.Entry entry) {
-    unlogged.add(entry);
-    if (!logWriteQueued.compareAndSet(false, true)) {
-      return;
-    }
-    logWrites =
-        logWrites.thenRunAsync(
-            () -> {
-              logWriteQueued.set(false);
-              List<VerificationLog.Entry> batch = new ArrayList<>();
-              for (VerificationLog.Entry e = unlogged.poll(); e != null; e = unlogged.poll()) {
-                batch.add(e);
-              }
-              try {
-                if (verificationLog == null) {
-                  verificationLog = VerificationLog.open(store.verificationLog(jobId));
-                }
-                verificationLog.append(batch);
-              } catch (IOException | RuntimeException e) {
-                logger.warn("Job {}: cannot write the verification log: {}", jobId, e.toString());
-              }
-            },
-            logWriter);
+    logWriter.append(logFile, entry);
   }
 
   private Behavior<Command> onPostStop() {
-    logWrites.thenRunAsync(
-        () -> {
-          try {
-            if (verificationLog != null) {
-              verificationLog.close();
-            }
-          } catch (IOException e) {
-            logger.warn("Job {}: cannot close the verification log: {}", jobId, e.toString());
-          }
-        },
-        logWriter);
+    logWriter.close(logFile);
     return this;
   }
 
