@@ -133,6 +133,13 @@ public final class VerificationLogWriter implements AutoCloseable {
         write(group);
       } catch (RuntimeException e) {
         LOG.error("The verification log writer failed; it goes on", e);
+        // Whoever waits for this group hears of it instead of waiting for ever.
+        group.forEach(
+            op -> {
+              if (op instanceof Flush f) {
+                f.done().completeExceptionally(e);
+              }
+            });
       } finally {
         group.clear();
       }
