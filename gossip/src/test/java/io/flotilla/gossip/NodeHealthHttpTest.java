@@ -69,7 +69,15 @@ class NodeHealthHttpTest {
                 .httpEnabled(true)
                 .over(GossipTesting.base()));
     assertThat(worker.awaitUp(Duration.ofSeconds(20))).isTrue();
-    assertThat(get(worker, "/health/ready").statusCode()).isEqualTo(200);
+    // The readiness check reads the cluster's read view, which learns of Up a moment after the
+    // SelfUp event awaitUp waits for.
+    TestProbe.create(worker.system())
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertThat(get(worker, "/health/ready").statusCode()).isEqualTo(200);
+              return null;
+            });
 
     GossipTesting.register(worker, GossipTesting.capabilities("w-http", worker));
 
