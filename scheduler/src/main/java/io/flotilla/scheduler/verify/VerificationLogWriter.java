@@ -5,10 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -160,19 +159,16 @@ public final class VerificationLogWriter implements AutoCloseable {
 
   /** Writes a group in order; false when it held the stop order. */
   private boolean write(List<Op> group) {
-    Map<Path, List<VerificationLog.Entry>> pending = new HashMap<>();
-    Set<Path> order = new LinkedHashSet<>();
+    Map<Path, List<VerificationLog.Entry>> pending = new LinkedHashMap<>();
     List<CompletableFuture<Void>> flushed = new ArrayList<>();
     boolean running = true;
     for (Op op : group) {
       switch (op) {
         case Append a -> {
           pending.computeIfAbsent(a.file(), f -> new ArrayList<>()).add(a.entry());
-          order.add(a.file());
         }
         case Close c -> {
           writePending(c.file(), pending.remove(c.file()));
-          order.remove(c.file());
           VerificationLog log = open.remove(c.file());
           if (log != null) {
             try {
@@ -186,9 +182,7 @@ public final class VerificationLogWriter implements AutoCloseable {
         case Stop s -> running = false;
       }
     }
-    for (Path file : order) {
-      writePending(file, pending.get(file));
-    }
+    pending.forEach(this::writePending);
     flushed.forEach(f -> f.complete(null));
     return running;
   }
